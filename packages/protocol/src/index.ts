@@ -1,0 +1,1 @@
+export { CodexError, isCodexError } from './errors/codex-error.ts';
