@@ -1,0 +1,21 @@
+export {
+  completedEvents,
+  completedReply,
+  defaultUsage,
+  responseEvents,
+  type UsageFixture,
+} from './response-events.ts';
+export {
+  type RecordedRequest,
+  type Reply,
+  type Responder,
+  type ResponsesServer,
+  startResponsesServer,
+  toSseFrame,
+} from './responses-server.ts';
+export {
+  makeTempDir,
+  type TokenQueueScript,
+  writeScript,
+  writeTokenQueueScript,
+} from './token-script.ts';
