@@ -1,0 +1,99 @@
+import * as z from 'zod';
+import { describeValue } from '../config/describe.ts';
+import { ModelProviderInfoSchema } from './model-provider-info.ts';
+
+/** `cli_auth_credentials_store`: where CLI credentials are kept (default `file`). */
+export const AuthCredentialsStoreModeSchema = z
+  .enum(['file', 'keyring', 'auto', 'ephemeral'])
+  .meta({
+    id: 'AuthCredentialsStoreMode',
+    description:
+      'Where CLI credentials are stored: `file` ($CODEX_HOME/auth.json), `keyring` (OS keyring), `auto` (keyring, falling back to file) or `ephemeral` (memory only).',
+  });
+
+/** Where CLI credentials are kept. */
+export type AuthCredentialsStoreMode = z.output<typeof AuthCredentialsStoreModeSchema>;
+
+/** `forced_login_method`: restricts login to ChatGPT or to an API key. */
+export const ForcedLoginMethodSchema = z.enum(['chatgpt', 'api']).meta({
+  id: 'ForcedLoginMethod',
+  description: 'Login method the CLI must use: `chatgpt` or `api` (API key).',
+});
+
+/** The login method a config can force. */
+export type ForcedLoginMethod = z.output<typeof ForcedLoginMethodSchema>;
+
+/** `[profiles.<name>]`: a named set of overrides; keys other than the provider ones pass through. */
+export const ConfigProfileSchema = z
+  .looseObject({
+    model: z.string().optional().describe('Model used when this profile is active.'),
+    model_provider: z
+      .string()
+      .optional()
+      .describe('Provider id from `model_providers` used when this profile is active.'),
+    chatgpt_base_url: z.string().optional().describe('ChatGPT backend base URL for this profile.'),
+  })
+  .meta({
+    id: 'ConfigProfile',
+    description: 'Named collection of settings selected with `profile` or `--profile`.',
+  });
+
+/** A profile's provider settings plus any other keys it holds. */
+export type ConfigProfile = z.output<typeof ConfigProfileSchema>;
+
+/**
+ * The provider part of `config.toml`. Other upstream keys (`approval_policy`, `mcp_servers`, ...)
+ * pass through unchecked, so a full Codex config validates.
+ */
+export const ConfigTomlSchema = z
+  .looseObject({
+    model: z.string().optional().describe('Model to use, e.g. `gpt-5-codex`.'),
+    model_provider: z
+      .string()
+      .optional()
+      .describe('Provider to use from the `model_providers` map (default `openai`).'),
+    model_providers: z
+      .record(z.string(), ModelProviderInfoSchema)
+      .default({})
+      .describe(
+        'User-defined providers that extend the built-in list. Built-in ids (`openai`, `ollama`, `lmstudio`) cannot be overridden.',
+      ),
+    openai_base_url: z
+      .string()
+      .optional()
+      .describe('Base URL override for the built-in `openai` provider.'),
+    chatgpt_base_url: z
+      .string()
+      .optional()
+      .describe('Base URL of the ChatGPT backend used for ChatGPT login features.'),
+    oss_provider: z
+      .string()
+      .optional()
+      .describe('Default local provider for `--oss`: `lmstudio` or `ollama`.'),
+    cli_auth_credentials_store: AuthCredentialsStoreModeSchema.optional().describe(
+      'Where CLI credentials are stored (default `file`).',
+    ),
+    forced_login_method: ForcedLoginMethodSchema.optional().describe(
+      'Restricts login to ChatGPT (`chatgpt`) or to an API key (`api`).',
+    ),
+    forced_chatgpt_workspace_id: z
+      .union([z.string(), z.array(z.string())], {
+        error: (issue) =>
+          `expected a string or an array of strings, got ${describeValue(issue.input)}`,
+      })
+      .optional()
+      .describe('ChatGPT workspace id (or list of ids) that a ChatGPT login must belong to.'),
+    profile: z.string().optional().describe('Profile from `profiles` applied by default.'),
+    profiles: z
+      .record(z.string(), ConfigProfileSchema)
+      .default({})
+      .describe('Named profiles selectable with `profile` or `--profile`.'),
+  })
+  .meta({
+    title: 'ConfigToml',
+    description:
+      'Provider and login settings of ~/.codex/config.toml. Other Codex settings are allowed and not described here.',
+  });
+
+/** Parsed provider part of `config.toml` (snake_case, as on disk); other keys pass through. */
+export type ConfigToml = z.output<typeof ConfigTomlSchema>;

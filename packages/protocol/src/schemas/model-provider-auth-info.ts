@@ -1,0 +1,52 @@
+import * as z from 'zod';
+import { integerAtLeast } from '../config/describe.ts';
+import { currentPathBase, resolveConfigPath } from '../config/resolve-path.ts';
+
+/** Default `timeout_ms` of a provider auth command. */
+export const DEFAULT_AUTH_TIMEOUT_MS = 5_000;
+/** Default `refresh_interval_ms` of a provider auth command (five minutes). */
+export const DEFAULT_AUTH_REFRESH_INTERVAL_MS = 300_000;
+
+/** `[model_providers.<id>.auth]`: a command that prints the provider's bearer token. */
+export const ModelProviderAuthInfoSchema = z
+  .strictObject({
+    command: z
+      .string()
+      .describe(
+        'Program that prints the bearer token on stdout. A bare name is looked up on PATH; a path with a directory part is resolved against `cwd`. It is not run through a shell.',
+      ),
+    args: z.array(z.string()).default([]).describe('Arguments passed to `command` verbatim.'),
+    timeout_ms: z
+      .int({ error: integerAtLeast(1) })
+      .min(1, { error: integerAtLeast(1) })
+      .default(DEFAULT_AUTH_TIMEOUT_MS)
+      .describe('How long, in milliseconds, the command may run before it is killed. At least 1.'),
+    refresh_interval_ms: z
+      .int({ error: integerAtLeast(0) })
+      .min(0, { error: integerAtLeast(0) })
+      .default(DEFAULT_AUTH_REFRESH_INTERVAL_MS)
+      .describe(
+        'Maximum age, in milliseconds, of the cached token before the command runs again. Set to `0` to disable proactive refresh: the command then reruns only after the server answers 401.',
+      ),
+    cwd: z
+      .string()
+      .optional()
+      .transform((value) => resolveConfigPath(value ?? '.', currentPathBase()))
+      .describe(
+        'Working directory of the command. A relative path resolves against the directory of the config file that sets it, and `~` expands to the home directory. Defaults to that directory.',
+      ),
+  })
+  .meta({
+    id: 'ModelProviderAuthInfo',
+    description: 'Obtains a provider bearer token by running a command.',
+  });
+
+/** Parsed provider auth: defaults applied and `cwd` absolute. */
+export type ModelProviderAuthInfo = z.output<typeof ModelProviderAuthInfoSchema>;
+
+/** How long a cached token may be reused, or `null` when `refresh_interval_ms = 0` (only a 401 refreshes). */
+export function refreshIntervalMs(
+  auth: Pick<ModelProviderAuthInfo, 'refresh_interval_ms'>,
+): number | null {
+  return auth.refresh_interval_ms === 0 ? null : auth.refresh_interval_ms;
+}
