@@ -1,25 +1,81 @@
 import { createRequire } from 'node:module';
+import { isCodexError } from '@codex/protocol';
+import { CliError } from './cli-error.ts';
+import type { CliIo } from './cli-io.ts';
+import { runAppServer } from './commands/app-server.ts';
+import { runExec } from './commands/exec.ts';
+import { runLogin } from './commands/login.ts';
+import { runLogout } from './commands/logout.ts';
+import { describeError } from './report-error.ts';
+import { formatUsageError, topHelp, topUsage, UsageError } from './usage.ts';
 
-/** Streams and environment the CLI runs against; tests pass their own. */
-export interface CliIo {
-  readonly stdin: NodeJS.ReadableStream & { readonly isTTY?: boolean };
-  readonly stdout: NodeJS.WritableStream & { readonly isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream;
-  readonly env: NodeJS.ProcessEnv;
-  readonly cwd: string;
-}
+export type { CliIo } from './cli-io.ts';
 
-/** Runs the `codex` command line and resolves to its exit code. */
+/** Runs the `codex` command line and resolves to its exit code (0 ok, 1 error, 2 bad usage). */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  if (argv[0] === '--version' || argv[0] === '-V') {
-    io.stdout.write(`codex-cli ${version()}\n`);
-    return 0;
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(formatUsageError(error));
+      return 2;
+    }
+    if (error instanceof CliError || isCodexError(error)) {
+      io.stderr.write(`${describeError(error, io.env)}\n`);
+      return 1;
+    }
+    io.stderr.write(`Error: ${describeError(error, io.env)}\n`);
+    return 1;
   }
-  io.stderr.write('Usage: codex <exec|login|logout|app-server> [OPTIONS]\n');
-  return 2;
 }
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
+  // `-c key=value` may come before the subcommand, as upstream's global flag
+  const globals: string[] = [];
+  let index = 0;
+  for (; index < argv.length; index++) {
+    const arg = argv[index] ?? '';
+    if ((arg === '-c' || arg === '--config') && index + 1 < argv.length) {
+      globals.push(arg, argv[++index] ?? '');
+    } else if (arg.startsWith('--config=') || (arg.startsWith('-c') && arg.length > 2)) {
+      globals.push(arg);
+    } else {
+      break;
+    }
+  }
+  const command = argv[index];
+  const rest = [...globals, ...argv.slice(index + 1)];
+  switch (command) {
+    case '--version':
+    case '-V':
+      io.stdout.write(`codex-cli ${version()}\n`);
+      return 0;
+    case '--help':
+    case '-h':
+    case 'help':
+      io.stdout.write(topHelp);
+      return 0;
+    case 'exec':
+    case 'e':
+      return runExec(rest, io);
+    case 'login':
+      return runLogin(rest, io);
+    case 'logout':
+      return runLogout(rest, io);
+    case 'app-server':
+      return runAppServer(argv.slice(index + 1), io);
+    case undefined:
+      throw new UsageError("'codex' requires a subcommand", topUsage);
+    default:
+      throw new UsageError(`unrecognized subcommand '${command}'`, topUsage);
+  }
+}
+
+// replaced with the package version by scripts/bundle.mjs, so the bundle reads no package.json
+declare const CODEX_CLI_VERSION: string | undefined;
 
 function version(): string {
+  if (typeof CODEX_CLI_VERSION === 'string') return CODEX_CLI_VERSION;
   const require = createRequire(import.meta.url);
   return (require('../package.json') as { version: string }).version;
 }

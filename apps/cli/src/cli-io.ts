@@ -1,0 +1,10 @@
+/** Streams and environment the CLI runs against; tests pass their own. */
+export interface CliIo {
+  readonly stdin: NodeJS.ReadableStream & { readonly isTTY?: boolean };
+  readonly stdout: NodeJS.WritableStream & { readonly isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** Aborted on Ctrl-C: a running turn stops and the command exits 1. */
+  readonly signal?: AbortSignal;
+}

@@ -1,0 +1,30 @@
+import { isCodexError } from '@codex/protocol';
+
+/** True when the user asked for stack traces: `CODEX_DEBUG=1`, or a `RUST_LOG` level of debug or trace. */
+export function isDebug(env: NodeJS.ProcessEnv): boolean {
+  const debug = env['CODEX_DEBUG'];
+  if (debug !== undefined && debug !== '' && debug !== '0' && debug !== 'false') return true;
+  return /\b(debug|trace)\b/i.test(env['RUST_LOG'] ?? '');
+}
+
+/** One line for the user; the stack only in debug mode. Our errors already carry upstream's text. */
+export function describeError(error: unknown, env: NodeJS.ProcessEnv): string {
+  const message = errorMessage(error);
+  if (isDebug(env) && error instanceof Error && error.stack) {
+    return `${message}\n${error.stack}${causeStack(error)}`;
+  }
+  return message;
+}
+
+/** The message of any thrown value, for a one-line report. */
+export function errorMessage(error: unknown): string {
+  if (isCodexError(error)) return error.message;
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+function causeStack(error: Error): string {
+  const cause = error.cause;
+  if (cause instanceof Error && cause.stack) return `\nCaused by: ${cause.stack}`;
+  return '';
+}
