@@ -1,0 +1,68 @@
+import { writeFile } from 'node:fs/promises';
+import { AUTH_SCHEMA_PATH, CONFIG_SCHEMA_PATH, generateJsonSchemas } from '@codex/protocol';
+import { describe, expect, it } from 'vitest';
+
+const isCI = process.env['CI'] !== undefined && !['', '0', 'false'].includes(process.env['CI']);
+
+function render(schema: unknown): string {
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+type JsonObject = Record<string, unknown>;
+const at = (value: unknown, ...keys: string[]): JsonObject => {
+  let current = value;
+  for (const key of keys) current = (current as JsonObject)[key];
+  return current as JsonObject;
+};
+
+describe('generateJsonSchemas', () => {
+  const schemas = generateJsonSchemas();
+
+  // Locally the committed files are regenerated; under CI=true any drift fails the test.
+  it.each([
+    ['config', CONFIG_SCHEMA_PATH],
+    ['auth', AUTH_SCHEMA_PATH],
+  ] as const)('matches the committed schema/%s.schema.json', async (name, file) => {
+    const text = render(schemas[name]);
+    if (!isCI) await writeFile(file, text);
+
+    await expect(text).toMatchFileSnapshot(file);
+  });
+
+  it('documents refresh_interval_ms = 0 and its minimum', () => {
+    const auth = at(schemas.config, '$defs', 'ModelProviderAuthInfo');
+    const refresh = at(auth, 'properties', 'refresh_interval_ms');
+
+    expect(refresh['minimum']).toBe(0);
+    expect(refresh['default']).toBe(300000);
+    expect(refresh['description']).toMatch(/`0` to disable proactive refresh/);
+    expect(refresh['description']).toMatch(/only after the server answers 401/);
+  });
+
+  it('requires a command, bounds timeout_ms and closes the auth table', () => {
+    const auth = at(schemas.config, '$defs', 'ModelProviderAuthInfo');
+
+    expect(at(auth, 'properties', 'timeout_ms')['minimum']).toBe(1);
+    expect(at(auth, 'properties', 'timeout_ms')['default']).toBe(5000);
+    expect(auth['required']).toEqual(['command']);
+    expect(auth['additionalProperties']).toBe(false);
+    expect(at(auth, 'properties', 'args')['default']).toEqual([]);
+  });
+
+  it('references the provider definitions and closes the provider table', () => {
+    const provider = at(schemas.config, '$defs', 'ModelProviderInfo');
+
+    expect(provider['additionalProperties']).toBe(false);
+    expect(provider['required']).toBeUndefined();
+    expect(at(provider, 'properties', 'auth')['$ref']).toBe('#/$defs/ModelProviderAuthInfo');
+    expect(at(schemas.config, '$defs', 'WireApi')['enum']).toEqual(['responses']);
+    expect(
+      at(schemas.config, 'properties', 'model_providers', 'additionalProperties')['$ref'],
+    ).toBe('#/$defs/ModelProviderInfo');
+  });
+
+  it('lets the rest of a Codex config through at the top level', () => {
+    expect(schemas.config['$schema']).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(schemas.config['additionalProperties']).not.toBe(false);
+  });
+});

@@ -1,0 +1,319 @@
+import path from 'node:path';
+import { ConfigError, isCodexError, parseConfigToml, validateConfigToml } from '@codex/protocol';
+import { describe, expect, it } from 'vitest';
+
+const configDir = path.resolve('/tmp/codex-home');
+const homeDir = path.resolve('/home/user');
+
+function parseError(text: string, strict = false): ConfigError {
+  try {
+    parseConfigToml(text, { configDir, homeDir, strict });
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfigToml', () => {
+  it('parses the provider part of a full Codex config', () => {
+    const { config, warnings } = parseConfigToml(
+      [
+        'model = "gpt-5-codex"',
+        'model_provider = "corp"',
+        'approval_policy = "never"',
+        'sandbox_mode = "workspace-write"',
+        'openai_base_url = "https://proxy.example.com/v1"',
+        'chatgpt_base_url = "https://chatgpt.example.com"',
+        'oss_provider = "ollama"',
+        'cli_auth_credentials_store = "keyring"',
+        'forced_login_method = "api"',
+        'forced_chatgpt_workspace_id = ["ws-1", "ws-2"]',
+        'profile = "work"',
+        '[features]',
+        'web_search = true',
+        '[mcp_servers.docs]',
+        'command = "docs-mcp"',
+        '[profiles.work]',
+        'model = "o3"',
+        'model_provider = "corp"',
+        'model_reasoning_effort = "high"',
+        '[model_providers.corp]',
+        'name = "Corp"',
+        'base_url = "https://gateway.example.com/v1"',
+      ].join('\n'),
+      { configDir, homeDir },
+    );
+
+    expect(warnings).toEqual([]);
+    expect(config.model).toBe('gpt-5-codex');
+    expect(config.model_provider).toBe('corp');
+    expect(config.openai_base_url).toBe('https://proxy.example.com/v1');
+    expect(config.chatgpt_base_url).toBe('https://chatgpt.example.com');
+    expect(config.oss_provider).toBe('ollama');
+    expect(config.cli_auth_credentials_store).toBe('keyring');
+    expect(config.forced_login_method).toBe('api');
+    expect(config.forced_chatgpt_workspace_id).toEqual(['ws-1', 'ws-2']);
+    expect(config.profile).toBe('work');
+    expect(config.profiles['work']).toMatchObject({ model: 'o3', model_provider: 'corp' });
+    expect(config.model_providers['corp']?.base_url).toBe('https://gateway.example.com/v1');
+    expect(config['approval_policy']).toBe('never');
+  });
+
+  it('defaults model_providers and profiles to empty tables', () => {
+    const { config } = parseConfigToml('', { configDir });
+
+    expect(config.model_providers).toEqual({});
+    expect(config.profiles).toEqual({});
+  });
+
+  it('accepts a single forced workspace id string', () => {
+    const { config } = parseConfigToml('forced_chatgpt_workspace_id = "ws-1"', { configDir });
+
+    expect(config.forced_chatgpt_workspace_id).toBe('ws-1');
+  });
+
+  it('rejects_provider_auth_with_env_key', () => {
+    const error = parseError(
+      '[model_providers.corp]\nname = "Corp"\nenv_key = "CORP_KEY"\n[model_providers.corp.auth]\ncommand = "print-token"\n',
+    );
+
+    expect(error.message).toContain(
+      'model_providers.corp: provider auth cannot be combined with env_key',
+    );
+    expect(error.message).toBe(
+      'model_providers.corp: provider auth cannot be combined with env_key',
+    );
+    expect(error.keyPath).toBe('model_providers.corp');
+  });
+
+  it.each([
+    ['experimental_bearer_token = "t"', 'experimental_bearer_token'],
+    ['requires_openai_auth = true', 'requires_openai_auth'],
+    ['env_key = "K"\nrequires_openai_auth = true', 'env_key, requires_openai_auth'],
+    [
+      'requires_openai_auth = true\nexperimental_bearer_token = "t"\nenv_key = "K"',
+      'env_key, experimental_bearer_token, requires_openai_auth',
+    ],
+  ])('lists only the present auth conflicts in upstream order (%s)', (lines, list) => {
+    const error = parseError(
+      `[model_providers.corp]\n${lines}\n[model_providers.corp.auth]\ncommand = "t"\n`,
+    );
+
+    expect(error.message).toBe(
+      `model_providers.corp: provider auth cannot be combined with ${list}`,
+    );
+  });
+
+  it('accepts auth with requires_openai_auth = false', () => {
+    const { config } = parseConfigToml(
+      '[model_providers.corp]\nrequires_openai_auth = false\n[model_providers.corp.auth]\ncommand = "t"\n',
+      { configDir },
+    );
+
+    expect(config.model_providers['corp']?.auth?.command).toBe('t');
+  });
+
+  it.each(['""', '"   "', '"\\t\\n"'])('rejects a blank auth.command %s', (command) => {
+    const error = parseError(`[model_providers.corp.auth]\ncommand = ${command}\n`);
+
+    expect(error.message).toBe('model_providers.corp: provider auth.command must not be empty');
+  });
+
+  it('rejects reserved built-in provider ids, sorted and backticked', () => {
+    const error = parseError(
+      '[model_providers.openai]\nname = "x"\n[model_providers.ollama]\n[model_providers.corp]\n',
+    );
+
+    expect(error.message).toBe(
+      'model_providers contains reserved built-in provider IDs: `ollama`, `openai`. Built-in providers cannot be overridden. Rename your custom provider (for example, `openai-custom`).',
+    );
+    expect(error.keyPath).toBe('model_providers');
+  });
+
+  it('rejects aws on a provider other than amazon-bedrock', () => {
+    const error = parseError('[model_providers.corp.aws]\nprofile = "dev"\n');
+
+    expect(error.message).toBe(
+      'model_providers.corp: provider aws is only supported for `amazon-bedrock`',
+    );
+  });
+
+  it('prefixes aws validation texts with the provider id', () => {
+    const error = parseError(
+      '[model_providers.amazon-bedrock]\nenv_key = "K"\nrequires_openai_auth = true\n[model_providers.amazon-bedrock.aws]\nprofile = "p"\n',
+    );
+
+    expect(error.message).toBe(
+      'model_providers.amazon-bedrock: provider aws cannot be combined with env_key, requires_openai_auth',
+    );
+  });
+
+  it('collects every provider problem in issues, the first as the message', () => {
+    const error = parseError(
+      '[model_providers.a]\nenv_key = "K"\n[model_providers.a.auth]\ncommand = "t"\n[model_providers.b.auth]\ncommand = ""\n',
+    );
+
+    expect(error.issues).toEqual([
+      'model_providers.a: provider auth cannot be combined with env_key',
+      'model_providers.b: provider auth.command must not be empty',
+    ]);
+  });
+
+  it('names the full key path and the expectation for type errors', () => {
+    const error = parseError('[model_providers.corp.auth]\ncommand = "t"\ntimeout_ms = 0\n');
+
+    expect(error.message).toBe(
+      'model_providers.corp.auth.timeout_ms: expected an integer >= 1, got 0',
+    );
+    expect(error.keyPath).toBe('model_providers.corp.auth.timeout_ms');
+  });
+
+  it('quotes provider ids that are not bare TOML keys', () => {
+    const error = parseError('[model_providers."corp.eu"]\nhttp_headers = { X-A = 1 }\n');
+
+    expect(error.message).toBe(
+      'model_providers."corp.eu".http_headers.X-A: expected a string, got 1',
+    );
+  });
+
+  it.each([
+    ['model = 1', 'model: expected a string, got 1'],
+    ['model = 1979-05-27T07:32:00Z', 'model: expected a string, got a date-time'],
+    ['model_providers = "x"', 'model_providers: expected a table, got a string'],
+    ['model_providers = { corp = 1 }', 'model_providers.corp: expected a table, got 1'],
+    [
+      'cli_auth_credentials_store = "disk"',
+      'cli_auth_credentials_store: unknown variant `disk`, expected one of `file`, `keyring`, `auto`, `ephemeral`',
+    ],
+    [
+      'forced_login_method = "sso"',
+      'forced_login_method: unknown variant `sso`, expected `chatgpt` or `api`',
+    ],
+    [
+      'forced_chatgpt_workspace_id = 7',
+      'forced_chatgpt_workspace_id: expected a string or an array of strings, got 7',
+    ],
+    ['profiles = { work = [] }', 'profiles.work: expected a table, got an array'],
+    [
+      '[profiles.work]\nmodel_provider = false',
+      'profiles.work.model_provider: expected a string, got false',
+    ],
+  ])('rejects %s', (text, message) => {
+    expect(parseError(text).message).toBe(message);
+  });
+
+  it('reports TOML syntax errors with line and column', () => {
+    const error = parseError('model = "x"\n[model_providers.corp]\nname = \n');
+
+    expect(error.line).toBe(3);
+    expect(error.column).toBeGreaterThan(0);
+    expect(error.message).toMatch(/^TOML parse error at line 3, column \d+: /);
+    expect(error.keyPath).toBeUndefined();
+    expect(isCodexError(error)).toBe(true);
+  });
+
+  it('does not echo a secret from a broken line in a syntax error', () => {
+    const error = parseError('experimental_bearer_token = "sk-secret-value\n');
+
+    expect(error.message).not.toContain('sk-secret-value');
+  });
+
+  it('does not echo a string value in a type error', () => {
+    const error = parseError('[model_providers.corp]\nrequest_max_retries = "sk-secret-value"\n');
+
+    expect(error.message).not.toContain('sk-secret-value');
+  });
+});
+
+describe('unknown keys', () => {
+  const text = [
+    'approval_policy = "never"',
+    'totally_unknown_top_level = 1',
+    '[model_providers.corp]',
+    'name = "Corp"',
+    'base_uri = "https://typo.example.com"',
+    '[model_providers.corp.auth]',
+    'command = "t"',
+    'refresh_interval = 0',
+  ].join('\n');
+
+  it('warns about unknown keys in provider and auth tables and drops them', () => {
+    const { config, warnings } = parseConfigToml(text, { configDir });
+
+    expect(warnings).toEqual([
+      'unknown configuration field `model_providers.corp.base_uri` is ignored',
+      'unknown configuration field `model_providers.corp.auth.refresh_interval` is ignored',
+    ]);
+    expect(config.model_providers['corp']).not.toHaveProperty('base_uri');
+    expect(config.model_providers['corp']?.auth).not.toHaveProperty('refresh_interval');
+  });
+
+  it('rejects them in strict mode with upstream text', () => {
+    const error = parseError(text, true);
+
+    expect(error.message).toBe('unknown configuration field `model_providers.corp.base_uri`');
+    expect(error.keyPath).toBe('model_providers.corp.base_uri');
+    expect(error.issues).toHaveLength(2);
+  });
+
+  it('never warns about top-level or profile keys of the wider Codex config', () => {
+    const { warnings } = parseConfigToml(
+      'sandbox_mode = "read-only"\n[tui]\nx = 1\n[profiles.p]\napproval_policy = "never"\n',
+      { configDir, strict: true },
+    );
+
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe('auth.cwd resolution', () => {
+  function cwdOf(value: string | undefined): string | undefined {
+    const line = value === undefined ? '' : `cwd = ${JSON.stringify(value)}\n`;
+    const { config } = parseConfigToml(`[model_providers.corp.auth]\ncommand = "t"\n${line}`, {
+      configDir,
+      homeDir,
+    });
+    return config.model_providers['corp']?.auth?.cwd;
+  }
+
+  it.each([
+    [undefined, configDir],
+    ['.', configDir],
+    ['scripts', path.join(configDir, 'scripts')],
+    ['./scripts/../bin/.', path.join(configDir, 'bin')],
+    ['..', path.dirname(configDir)],
+    ['~', homeDir],
+    ['~/tokens', path.join(homeDir, 'tokens')],
+    ['~/a/../b', path.join(homeDir, 'b')],
+    ['~other', path.join(configDir, '~other')],
+    [path.resolve('/opt/tokens/../bin'), path.resolve('/opt/bin')],
+  ])('resolves %s to %s', (value, expected) => {
+    expect(cwdOf(value)).toBe(expected);
+  });
+
+  it('defaults homeDir to the OS home directory', async () => {
+    const { homedir } = await import('node:os');
+
+    const { config } = parseConfigToml('[model_providers.c.auth]\ncommand = "t"\ncwd = "~/x"\n', {
+      configDir,
+    });
+
+    expect(config.model_providers['c']?.auth?.cwd).toBe(path.join(homedir(), 'x'));
+  });
+});
+
+describe('validateConfigToml', () => {
+  it('validates an already-parsed table such as one with -c overrides applied', () => {
+    const { config } = validateConfigToml(
+      { model_providers: { corp: { auth: { command: 'print-token', cwd: 'bin' } } } },
+      { configDir },
+    );
+
+    expect(config.model_providers['corp']?.auth?.cwd).toBe(path.join(configDir, 'bin'));
+  });
+
+  it.each([null, 'x', 1, []])('rejects a root that is not a table (%j)', (value) => {
+    expect(() => validateConfigToml(value, { configDir })).toThrow(ConfigError);
+  });
+});
