@@ -6,8 +6,10 @@ export {
   builtInModelProviders,
   DEFAULT_LMSTUDIO_PORT,
   DEFAULT_OLLAMA_PORT,
+  LEGACY_OLLAMA_CHAT_PROVIDER_ID,
   LMSTUDIO_OSS_PROVIDER_ID,
   mergeModelProviders,
+  OLLAMA_CHAT_PROVIDER_REMOVED_ERROR,
   OLLAMA_OSS_PROVIDER_ID,
   OPENAI_PROVIDER_ID,
 } from './config/model-providers.ts';

@@ -2,8 +2,10 @@ import path from 'node:path';
 import {
   builtInModelProviders,
   ConfigError,
+  LEGACY_OLLAMA_CHAT_PROVIDER_ID,
   type ModelProviderInfo,
   mergeModelProviders,
+  OLLAMA_CHAT_PROVIDER_REMOVED_ERROR,
   parseConfigToml,
 } from '@codex/protocol';
 import { describe, expect, it } from 'vitest';
@@ -108,5 +110,16 @@ describe('mergeModelProviders', () => {
     expect(() => mergeModelProviders(builtIns, user)).toThrow(
       'model_providers contains reserved built-in provider IDs: `openai`.',
     );
+  });
+});
+
+describe('OLLAMA_CHAT_PROVIDER_REMOVED_ERROR', () => {
+  it('is upstream three-line migration text', () => {
+    expect(LEGACY_OLLAMA_CHAT_PROVIDER_ID).toBe('ollama-chat');
+    expect(OLLAMA_CHAT_PROVIDER_REMOVED_ERROR.split('\n')).toEqual([
+      '`ollama-chat` is no longer supported.',
+      'How to fix: replace `ollama-chat` with `ollama` in `model_provider`, `oss_provider`, or `--local-provider`.',
+      'More info: https://github.com/openai/codex/discussions/7782',
+    ]);
   });
 });

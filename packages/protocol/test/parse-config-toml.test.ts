@@ -149,6 +149,23 @@ describe('parseConfigToml', () => {
     );
   });
 
+  it.each([
+    [
+      '[model_providers.amazon-bedrock.aws]\nservice = " "',
+      'provider aws.service must not be empty',
+    ],
+    [
+      '[model_providers.amazon-bedrock]\nsupports_websockets = true\n[model_providers.amazon-bedrock.aws]',
+      'provider aws cannot be combined with supports_websockets',
+    ],
+    [
+      '[model_providers.amazon-bedrock.aws]\n[model_providers.amazon-bedrock.auth]\ncommand = "t"',
+      'provider aws cannot be combined with auth',
+    ],
+  ])('rejects amazon-bedrock aws settings: %s', (text, message) => {
+    expect(parseError(`${text}\n`).message).toBe(`model_providers.amazon-bedrock: ${message}`);
+  });
+
   it('collects every provider problem in issues, the first as the message', () => {
     const error = parseError(
       '[model_providers.a]\nenv_key = "K"\n[model_providers.a.auth]\ncommand = "t"\n[model_providers.b.auth]\ncommand = ""\n',
@@ -213,13 +230,13 @@ describe('parseConfigToml', () => {
     expect(isCodexError(error)).toBe(true);
   });
 
-  it('does not echo a secret from a broken line in a syntax error', () => {
+  it('does not echo a secret from a broken line in a syntax error (SPEC §4.9)', () => {
     const error = parseError('experimental_bearer_token = "sk-secret-value\n');
 
     expect(error.message).not.toContain('sk-secret-value');
   });
 
-  it('does not echo a string value in a type error', () => {
+  it('does not echo a string value in a type error (SPEC §4.9)', () => {
     const error = parseError('[model_providers.corp]\nrequest_max_retries = "sk-secret-value"\n');
 
     expect(error.message).not.toContain('sk-secret-value');

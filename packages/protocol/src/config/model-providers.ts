@@ -8,6 +8,11 @@ export const OPENAI_PROVIDER_ID = 'openai';
 export const OLLAMA_OSS_PROVIDER_ID = 'ollama';
 /** Id of the built-in LM Studio provider. */
 export const LMSTUDIO_OSS_PROVIDER_ID = 'lmstudio';
+/** The removed `ollama-chat` provider id. */
+export const LEGACY_OLLAMA_CHAT_PROVIDER_ID = 'ollama-chat';
+/** Upstream's text when `ollama-chat` is selected (three lines). */
+export const OLLAMA_CHAT_PROVIDER_REMOVED_ERROR =
+  '`ollama-chat` is no longer supported.\nHow to fix: replace `ollama-chat` with `ollama` in `model_provider`, `oss_provider`, or `--local-provider`.\nMore info: https://github.com/openai/codex/discussions/7782';
 /** Default port of a local Ollama server. */
 export const DEFAULT_OLLAMA_PORT = 11434;
 /** Default port of a local LM Studio server. */
