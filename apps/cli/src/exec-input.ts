@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { imageFileToDataUrl } from '@codex/core';
+import { CliError } from './cli-error.ts';
 
 /** Reads `--output-schema FILE` with upstream's error texts. */
 export async function readOutputSchema(file: string, cwd: string): Promise<unknown> {
@@ -7,52 +9,23 @@ export async function readOutputSchema(file: string, cwd: string): Promise<unkno
   try {
     text = await readFile(path.resolve(cwd, file), 'utf8');
   } catch (error) {
-    throw new Error(`Failed to read output schema file ${file}: ${ioErrorText(error)}`);
+    throw new CliError(`Failed to read output schema file ${file}: ${ioErrorText(error)}`);
   }
   try {
     return JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Output schema file ${file} is not valid JSON: ${reason}`);
+    throw new CliError(`Output schema file ${file} is not valid JSON: ${reason}`);
   }
 }
 
-const imageTypes: Readonly<Record<string, string>> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-};
-
-/** Reads `-i FILE` as a `data:` URL for an `input_image` item. */
-export async function readImageDataUrl(file: string, cwd: string): Promise<string> {
-  let bytes: Buffer;
+/** Reads `-i FILE` as a `data:` URL (core's encoding), with a one-line error naming the file. */
+export async function readImage(file: string, cwd: string): Promise<string> {
   try {
-    bytes = await readFile(path.resolve(cwd, file));
+    return await imageFileToDataUrl(path.resolve(cwd, file));
   } catch (error) {
-    throw new Error(`Failed to read image ${file}: ${ioErrorText(error)}`);
+    throw new CliError(`Failed to read image ${file}: ${ioErrorText(error)}`);
   }
-  const mime = sniffImageType(bytes) ?? imageTypes[path.extname(file).toLowerCase()];
-  if (mime === undefined) {
-    throw new Error(`Failed to read image ${file}: unsupported image format`);
-  }
-  return `data:${mime};base64,${bytes.toString('base64')}`;
-}
-
-function sniffImageType(bytes: Buffer): string | undefined {
-  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
-    return 'image/png';
-  }
-  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  if (bytes.subarray(0, 4).toString('latin1') === 'GIF8') return 'image/gif';
-  if (
-    bytes.subarray(0, 4).toString('latin1') === 'RIFF' &&
-    bytes.subarray(8, 12).toString('latin1') === 'WEBP'
-  ) {
-    return 'image/webp';
-  }
-  return undefined;
 }
 
 const osErrors: Readonly<Record<string, string>> = {

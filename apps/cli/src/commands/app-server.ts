@@ -1,7 +1,119 @@
+import { createModelClient } from '@codex/core';
+import { AuthManager } from '@codex/login';
+import { createExternalAuthBridge } from '../app-server/external-auth-bridge.ts';
+import { createJsonRpcConnection } from '../app-server/json-rpc-connection.ts';
+import { createMessageProcessor, type MessageProcessor } from '../app-server/message-processor.ts';
 import type { CliIo } from '../cli-io.ts';
+import { parseCommandLine } from '../parse-command-line.ts';
+import { UsageError } from '../usage.ts';
+import { loadLoginConfig } from './login.ts';
 
-/** `codex app-server`: placeholder until the app-server lands. */
-export async function runAppServer(_argv: readonly string[], io: CliIo): Promise<number> {
-  io.stderr.write('codex app-server: not available yet\n');
-  return 1;
+/** Env var (read only by `codex app-server`) overriding the 10 s wait for a parent app's token refresh. */
+export const AUTH_REFRESH_TIMEOUT_ENV_VAR = 'CODEX_APP_SERVER_AUTH_REFRESH_TIMEOUT_MS';
+
+const appServerUsage = 'codex app-server [OPTIONS]';
+const appServerHelp = `[experimental] Run the app server: JSON-RPC over stdio, one JSON message per line
+
+Usage: ${appServerUsage}
+
+Options:
+  -c, --config <key=value>  Override a configuration value from config.toml
+  -h, --help                Print help
+`;
+
+const appServerOptions = {
+  config: { type: 'string', short: 'c', multiple: true },
+  listen: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+declare const CODEX_CLI_VERSION: string | undefined;
+
+function refreshTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env[AUTH_REFRESH_TIMEOUT_ENV_VAR]?.trim();
+  if (!raw) return undefined;
+  const value = Number(raw);
+  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * `codex app-server`: serves a parent app over stdin/stdout until stdin ends.
+ * ChatGPT tokens the parent app pushes live in memory only; on a 401 the server asks the parent app
+ * for new ones (`account/chatgptAuthTokens/refresh`).
+ */
+export async function runAppServer(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, appServerOptions, appServerUsage);
+  if (values.help) {
+    io.stdout.write(appServerHelp);
+    return 0;
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument '${positionals[0]}' found`, appServerUsage);
+  }
+  if (values.listen !== undefined && values.listen !== 'stdio://') {
+    throw new UsageError(
+      `invalid value '${values.listen}' for '--listen <URL>': only stdio:// is supported`,
+      appServerUsage,
+    );
+  }
+  const config = await loadLoginConfig(values.config ?? [], io);
+  const log = (line: string) => io.stderr.write(`${line}\n`);
+  for (const warning of config.warnings) log(warning);
+
+  const forced = config.forcedChatgptWorkspaceId;
+  const forcedWorkspaceIds =
+    forced === undefined ? [] : typeof forced === 'string' ? [forced] : forced;
+  const authManager = AuthManager.create({
+    codexHome: config.codexHome,
+    enableCodexApiKeyEnv: false,
+    storeMode: config.cliAuthCredentialsStore,
+    env: io.env,
+    forcedChatgptWorkspaceId:
+      forcedWorkspaceIds.length === 1 ? (forcedWorkspaceIds[0] ?? null) : null,
+    onWarning: log,
+  });
+  const modelClient = createModelClient({ config, authManager, env: io.env });
+
+  let processor: MessageProcessor | null = null;
+  // EPIPE when the parent app goes away must not crash the server mid-turn
+  io.stdout.on('error', (error: Error) => log(`stdout: ${error.message}`));
+  const connection = createJsonRpcConnection({
+    input: io.stdin,
+    output: io.stdout,
+    onRequest: (method, params) => (processor as MessageProcessor).handleRequest(method, params),
+    onNotification: (method, params) =>
+      (processor as MessageProcessor).handleNotification(method, params),
+    log,
+  });
+  const timeoutMs = refreshTimeoutMs(io.env);
+  const bridge = createExternalAuthBridge({
+    connection,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
+  authManager.setExternalAuth(bridge);
+  processor = createMessageProcessor({
+    notify: connection.notify,
+    authManager,
+    bridge,
+    runTurn: (request, onEvent) =>
+      modelClient.runTurn(
+        { model: request.model, input: request.input, sessionId: request.sessionId },
+        { onEvent, ...(io.signal === undefined ? {} : { signal: io.signal }) },
+      ),
+    codexHome: config.codexHome,
+    cwd: config.cwd,
+    model: config.model,
+    modelProviderId: config.modelProviderId,
+    requiresOpenaiAuth: config.modelProvider.requires_openai_auth,
+    storeMode: config.cliAuthCredentialsStore,
+    forcedLoginMethod: config.forcedLoginMethod ?? null,
+    forcedWorkspaceIds,
+    version: typeof CODEX_CLI_VERSION === 'string' ? CODEX_CLI_VERSION : '0.0.0',
+    log,
+  });
+
+  await connection.closed;
+  await processor.drain();
+  authManager.clearExternalAuth();
+  return 0;
 }

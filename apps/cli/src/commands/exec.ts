@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createModelClient, loadConfig } from '@codex/core';
+import { createModelClient, loadConfig, userMessage } from '@codex/core';
 import { AuthManager, enforceLoginRestrictions } from '@codex/login';
 import { CliError } from '../cli-error.ts';
 import type { CliIo } from '../cli-io.ts';
-import { ioErrorText, readImageDataUrl, readOutputSchema } from '../exec-input.ts';
+import { ioErrorText, readImage, readOutputSchema } from '../exec-input.ts';
 import { createHumanOutput, createJsonlOutput, type ExecOutput } from '../exec-output.ts';
 import { createNoticeHandler } from '../notices.ts';
 import { parseCommandLine } from '../parse-command-line.ts';
@@ -125,14 +125,14 @@ export async function runExec(argv: readonly string[], io: CliIo): Promise<numbe
 
   const outputSchema =
     args.outputSchema === undefined ? undefined : await readOutputSchema(args.outputSchema, cwd);
-  const images = await Promise.all(args.images.map((image) => readImageDataUrl(image, cwd)));
+  const images = await Promise.all(args.images.map((image) => readImage(image, cwd)));
   const prompt = await readPrompt(args.prompt, io);
 
   await enforceLoginRestrictions({
     codexHome: config.codexHome,
     storeMode: config.cliAuthCredentialsStore,
     forcedLoginMethod: config.forcedLoginMethod ?? null,
-    forcedChatgptWorkspaceId: config.forcedChatgptWorkspaceId ?? null,
+    forcedChatgptWorkspaceId: workspaceId(config.forcedChatgptWorkspaceId),
     env: io.env,
   });
   const authManager = AuthManager.create({
@@ -140,14 +140,13 @@ export async function runExec(argv: readonly string[], io: CliIo): Promise<numbe
     enableCodexApiKeyEnv: true,
     storeMode: config.cliAuthCredentialsStore,
     env: io.env,
-    forcedChatgptWorkspaceId: config.forcedChatgptWorkspaceId ?? null,
+    forcedChatgptWorkspaceId: workspaceId(config.forcedChatgptWorkspaceId),
     onWarning: (warning) => output.note(warning),
   });
   const client = createModelClient({
     config,
     authManager,
     env: io.env,
-    originator: io.env['CODEX_INTERNAL_ORIGINATOR_OVERRIDE'] || 'codex_exec',
     onNotice: createNoticeHandler(output),
   });
 
@@ -159,16 +158,7 @@ export async function runExec(argv: readonly string[], io: CliIo): Promise<numbe
     const result = await client.runTurn(
       {
         model: config.model,
-        input: [
-          {
-            type: 'message',
-            role: 'user',
-            content: [
-              ...images.map((imageUrl) => ({ type: 'input_image' as const, image_url: imageUrl })),
-              { type: 'input_text' as const, text: prompt },
-            ],
-          },
-        ],
+        input: [userMessage(prompt, images)],
         ...(outputSchema === undefined ? {} : { outputSchema }),
         sessionId: threadId,
       },
@@ -227,4 +217,10 @@ async function changeDirectory(base: string, target: string): Promise<string> {
     throw new CliError(`Failed to change directory to ${target}: ${ioErrorText(error)}`);
   }
   throw new CliError(`Failed to change directory to ${target}: Not a directory (os error 20)`);
+}
+
+/** `forced_chatgpt_workspace_id` may be a list in config.toml; the login check takes one id. */
+function workspaceId(value: string | readonly string[] | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? value : (value[0] ?? null);
 }
