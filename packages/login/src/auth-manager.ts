@@ -431,6 +431,14 @@ export class AuthManager {
     );
   }
 
+  /**
+   * Asks the external source (auth command or parent app) for new tokens after a 401.
+   * @throws {TransientAuthError} and the source's own errors (e.g. AuthCommandError)
+   */
+  refreshExternalAuth(context: { rejectedToken?: string } = {}): Promise<void> {
+    return this.#refreshMutex.run(() => this.#refreshExternalAuth(context.rejectedToken));
+  }
+
   async #withStorageLock<T>(work: () => Promise<T>): Promise<T> {
     const cached = this.#cached;
     if (
@@ -734,7 +742,7 @@ class UnauthorizedRecoveryImpl implements UnauthorizedRecovery {
         this.#step = 'done';
         return { authStateChanged: true };
       case 'external_refresh':
-        await this.#manager.refreshTokenFromAuthority(
+        await this.#manager.refreshExternalAuth(
           context.rejectedToken === undefined ? {} : { rejectedToken: context.rejectedToken },
         );
         this.#step = 'done';
