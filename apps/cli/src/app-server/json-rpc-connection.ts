@@ -1,0 +1,218 @@
+import { createInterface } from 'node:readline';
+import {
+  ClientErrorResponse,
+  JSON_RPC_ERROR_CODES,
+  JsonRpcError,
+  type JsonRpcErrorBody,
+  type RequestId,
+  ServerRequestCanceledError,
+  ServerRequestTimeoutError,
+} from './json-rpc.ts';
+
+/** Handles one client request; resolves to its result or throws a {@link JsonRpcError}. */
+export type RequestHandler = (method: string, params: unknown, id: RequestId) => Promise<unknown>;
+
+/** Handles one client notification. */
+export type NotificationHandler = (method: string, params: unknown) => void;
+
+export interface JsonRpcConnectionOptions {
+  readonly input: NodeJS.ReadableStream;
+  readonly output: NodeJS.WritableStream;
+  readonly onRequest: RequestHandler;
+  readonly onNotification: NotificationHandler;
+  /** Diagnostics for the operator (stderr); never gets token values. */
+  readonly log: (line: string) => void;
+  readonly now?: () => number;
+}
+
+interface PendingRequest {
+  readonly method: string;
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout | undefined;
+}
+
+/** A JSON-RPC peer over newline-delimited JSON, in upstream's wire format (no `"jsonrpc"` member). */
+export interface JsonRpcConnection {
+  /** Sends a notification: `{"method", "params", "emittedAtMs"}`. */
+  notify(method: string, params: unknown): void;
+  /** Sends a server-to-client request and resolves with the client's result. */
+  request(
+    method: string,
+    params: unknown,
+    options?: { readonly timeoutMs?: number },
+  ): Promise<unknown>;
+  /** Resolves when the input ends and every request handler has answered. */
+  readonly closed: Promise<void>;
+  /** Server-to-client requests still waiting for an answer. */
+  pendingRequestCount(): number;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isRequestId = (value: unknown): value is RequestId =>
+  typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value));
+
+/** Starts reading `input` line by line and dispatching messages; writes answers to `output`. */
+export function createJsonRpcConnection(options: JsonRpcConnectionOptions): JsonRpcConnection {
+  const { input, output, onRequest, onNotification, log, now = Date.now } = options;
+  const pending = new Map<RequestId, PendingRequest>();
+  // requests and notifications are handled one at a time, in arrival order (as upstream does);
+  // answers to our own requests bypass the queue so a waiting handler can never block them
+  let queue: Promise<void> = Promise.resolve();
+  const enqueue = (work: () => void | Promise<void>): void => {
+    queue = queue.then(work).catch((error: unknown) => {
+      log(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  };
+  let nextId = 0;
+  let inputClosed = false;
+
+  const write = (message: object): void => {
+    if (!output.writable) return;
+    output.write(`${JSON.stringify(message)}\n`);
+  };
+  const sendError = (id: RequestId | null, error: JsonRpcErrorBody): void => write({ error, id });
+
+  const dispatchRequest = (id: RequestId, method: string, params: unknown): void =>
+    enqueue(async () => {
+      try {
+        const result = await onRequest(method, params, id);
+        write({ id, result: result ?? {} });
+      } catch (error) {
+        if (error instanceof JsonRpcError) {
+          write({ error: error.toBody(), id });
+        } else {
+          const message = error instanceof Error ? error.message : String(error);
+          write({ error: { code: JSON_RPC_ERROR_CODES.internalError, message }, id });
+        }
+      }
+    });
+
+  const settleResponse = (message: Record<string, unknown>): void => {
+    const id = message['id'];
+    const entry = isRequestId(id) ? pending.get(id) : undefined;
+    if (entry === undefined || !isRequestId(id)) {
+      // a late answer to a timed-out request lands here too; nothing to answer, keep serving
+      log(`could not find callback for ${JSON.stringify(id)}`);
+      return;
+    }
+    pending.delete(id);
+    if (entry.timer) clearTimeout(entry.timer);
+    if ('error' in message) {
+      const body = message['error'];
+      if (
+        isObject(body) &&
+        typeof body['code'] === 'number' &&
+        typeof body['message'] === 'string'
+      ) {
+        entry.reject(
+          new ClientErrorResponse({
+            code: body['code'],
+            message: body['message'],
+            data: body['data'],
+          }),
+        );
+      } else {
+        entry.reject(new ClientErrorResponse({ code: 0, message: JSON.stringify(body) ?? '' }));
+      }
+      return;
+    }
+    entry.resolve(message['result']);
+  };
+
+  const handleLine = (line: string): void => {
+    if (line.trim() === '') return;
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      log(`Failed to deserialize JSONRPCMessage: ${detail}`);
+      sendError(null, { code: JSON_RPC_ERROR_CODES.parseError, message: `Parse error: ${detail}` });
+      return;
+    }
+    if (!isObject(message)) {
+      sendError(null, {
+        code: JSON_RPC_ERROR_CODES.invalidRequest,
+        message: 'Invalid request: expected a JSON object',
+      });
+      return;
+    }
+    const { id, method } = message;
+    const hasId = 'id' in message && id !== null;
+    if (hasId && !isRequestId(id)) {
+      sendError(null, {
+        code: JSON_RPC_ERROR_CODES.invalidRequest,
+        message: 'Invalid request: id must be a string or an integer',
+      });
+      return;
+    }
+    if ('method' in message) {
+      if (typeof method !== 'string') {
+        if (hasId) {
+          sendError(id as RequestId, {
+            code: JSON_RPC_ERROR_CODES.invalidRequest,
+            message: 'Invalid request: method must be a string',
+          });
+        } else {
+          log('ignoring a notification whose method is not a string');
+        }
+        return;
+      }
+      if (hasId) {
+        dispatchRequest(id as RequestId, method, message['params']);
+      } else {
+        enqueue(() => onNotification(method, message['params']));
+      }
+      return;
+    }
+    if (hasId && ('result' in message || 'error' in message)) {
+      settleResponse(message);
+      return;
+    }
+    sendError(hasId ? (id as RequestId) : null, {
+      code: JSON_RPC_ERROR_CODES.invalidRequest,
+      message: 'Invalid request: not a JSON-RPC request, notification or response',
+    });
+  };
+
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  lines.on('line', handleLine);
+  const closed = new Promise<void>((resolve) => {
+    lines.once('close', () => {
+      inputClosed = true;
+      for (const [id, entry] of pending) {
+        pending.delete(id);
+        if (entry.timer) clearTimeout(entry.timer);
+        entry.reject(new ServerRequestCanceledError('channel closed'));
+      }
+      void queue.then(resolve);
+    });
+  });
+
+  return {
+    notify(method, params) {
+      write({ method, params, emittedAtMs: now() });
+    },
+    request(method, params, { timeoutMs } = {}) {
+      if (inputClosed) return Promise.reject(new ServerRequestCanceledError('channel closed'));
+      const id = nextId++;
+      return new Promise<unknown>((resolve, reject) => {
+        const timer =
+          timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                // drop the callback: a late answer is logged and ignored
+                pending.delete(id);
+                reject(new ServerRequestTimeoutError(method, timeoutMs));
+              }, timeoutMs);
+        pending.set(id, { method, resolve, reject, timer });
+        write({ method, id, params });
+      });
+    },
+    closed,
+    pendingRequestCount: () => pending.size,
+  };
+}
