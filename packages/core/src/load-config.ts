@@ -1,0 +1,185 @@
+import { readFile, realpath, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  type AuthCredentialsStoreMode,
+  builtInModelProviders,
+  type ConfigToml,
+  isCodexError,
+  type ModelProviderInfo,
+  mergeModelProviders,
+  validateConfigToml,
+} from '@codex/protocol';
+import { parse as parseToml } from 'smol-toml';
+import { applyConfigOverrides, parseConfigOverrides } from './config-overrides.ts';
+import { CodexHomeError, ConfigLoadError } from './errors.ts';
+import { codexVersion } from './request-builder.ts';
+
+/** The model used when neither `-m`, the profile nor config.toml names one. */
+export const DEFAULT_MODEL = 'gpt-5-codex';
+
+const OLLAMA_CHAT_REMOVED =
+  '`ollama-chat` is no longer supported.\nHow to fix: replace `ollama-chat` with `ollama` in `model_provider`, `oss_provider`, or `--local-provider`.\nMore info: https://github.com/openai/codex/discussions/7782';
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The working directory of the command (kept on the config for callers). */
+  readonly cwd: string;
+  /** Overrides `CODEX_HOME`; must be an existing directory. */
+  readonly codexHome?: string;
+  /** Raw `-c key=value` strings, applied to the table before validation. */
+  readonly overrides?: readonly string[];
+  /** `-p/--profile`; wins over the `profile` key. */
+  readonly profile?: string;
+  /** `-m/--model`; wins over profile and config. */
+  readonly model?: string;
+  /** Report unknown keys as errors instead of warnings. */
+  readonly strict?: boolean;
+}
+
+/** Everything a turn needs from config.toml, with overrides, profile and provider resolved. */
+export type Config = {
+  codexHome: string;
+  cwd: string;
+  model: string;
+  modelProviderId: string;
+  modelProvider: ModelProviderInfo;
+  modelProviders: Record<string, ModelProviderInfo>;
+  /** Active profile name, when one applies. */
+  profile?: string;
+  /** Non-fatal findings (unknown keys, deprecated `OPENAI_BASE_URL`), to show before the turn. */
+  warnings: string[];
+  forcedLoginMethod?: ConfigToml['forced_login_method'];
+  forcedChatgptWorkspaceId?: ConfigToml['forced_chatgpt_workspace_id'];
+  cliAuthCredentialsStore: AuthCredentialsStoreMode;
+  /** The validated config.toml (after `-c` overrides). */
+  toml: ConfigToml;
+};
+
+/**
+ * Finds `CODEX_HOME`: the option, else `$CODEX_HOME` (which must be an existing directory, and is
+ * canonicalized), else `~/.codex` (which need not exist).
+ * @throws {CodexHomeError}
+ */
+export async function findCodexHome(
+  env: Readonly<Record<string, string | undefined>>,
+  codexHome?: string,
+): Promise<string> {
+  const configured = codexHome ?? env['CODEX_HOME'];
+  if (configured === undefined || configured === '') {
+    return path.join(env['HOME'] || os.homedir(), '.codex');
+  }
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(configured);
+  } catch (error) {
+    throw new CodexHomeError(`CODEX_HOME points to "${configured}", but that path does not exist`, {
+      cause: error,
+    });
+  }
+  if (!info.isDirectory()) {
+    throw new CodexHomeError(
+      `CODEX_HOME points to "${configured}", but that path is not a directory`,
+    );
+  }
+  return realpath(configured);
+}
+
+async function readConfigTable(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigLoadError((error as Error).message, { cause: error });
+  }
+  try {
+    return parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigLoadError((error as Error).message, { cause: error });
+  }
+}
+
+function toLoadError(error: unknown): unknown {
+  if (error instanceof ConfigLoadError || !isCodexError(error)) return error;
+  const keyPath = (error as { keyPath?: unknown }).keyPath;
+  return new ConfigLoadError(error.message, {
+    cause: error,
+    keyPath: typeof keyPath === 'string' ? keyPath : undefined,
+  });
+}
+
+/**
+ * Loads `$CODEX_HOME/config.toml`, applies `-c` overrides and the profile, and picks the model and
+ * provider (built-ins merged with `[model_providers]`).
+ * @throws {CodexHomeError} when `CODEX_HOME` is not a directory
+ * @throws {ConfigOverrideError} for a malformed `-c`
+ * @throws {ConfigLoadError} `Error loading config.toml: <inner>` for everything else
+ * @example
+ * const config = await loadConfig({ env: process.env, cwd: process.cwd(), overrides: ['model="o3"'] });
+ */
+export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
+  const { env, cwd, overrides = [], strict = false } = options;
+  const codexHome = await findCodexHome(env, options.codexHome);
+  const parsedOverrides = parseConfigOverrides(overrides);
+  const table = await readConfigTable(path.join(codexHome, 'config.toml'));
+  applyConfigOverrides(table, parsedOverrides);
+
+  try {
+    const homeDir = env['HOME'] || os.homedir();
+    const { config: toml, warnings } = validateConfigToml(table, {
+      configDir: codexHome,
+      homeDir,
+      strict,
+    });
+    const profileName = options.profile ?? toml.profile ?? undefined;
+    let profile: NonNullable<ConfigToml['profiles']>[string] | undefined;
+    if (profileName !== undefined) {
+      profile = toml.profiles?.[profileName];
+      if (profile === undefined)
+        throw new ConfigLoadError(`config profile \`${profileName}\` not found`);
+    }
+
+    const envBaseUrl = env['OPENAI_BASE_URL'];
+    let openaiBaseUrl = toml.openai_base_url ?? undefined;
+    if (openaiBaseUrl === undefined && envBaseUrl !== undefined && envBaseUrl.trim() !== '') {
+      openaiBaseUrl = envBaseUrl;
+      warnings.push(
+        '`OPENAI_BASE_URL` is deprecated. Set `openai_base_url` in config.toml instead.',
+      );
+    }
+    const modelProviders = mergeModelProviders(
+      builtInModelProviders({ openaiBaseUrl, env: { ...env }, version: codexVersion() }),
+      toml.model_providers ?? {},
+    );
+    const modelProviderId = profile?.model_provider ?? toml.model_provider ?? 'openai';
+    const modelProvider = modelProviders[modelProviderId];
+    if (modelProvider === undefined) {
+      throw new ConfigLoadError(
+        modelProviderId === 'ollama-chat'
+          ? OLLAMA_CHAT_REMOVED
+          : `Model provider \`${modelProviderId}\` not found`,
+      );
+    }
+    const config: Config = {
+      codexHome,
+      cwd,
+      model: options.model ?? profile?.model ?? toml.model ?? DEFAULT_MODEL,
+      modelProviderId,
+      modelProvider,
+      modelProviders,
+      warnings,
+      cliAuthCredentialsStore: toml.cli_auth_credentials_store ?? 'file',
+      toml,
+    };
+    if (profileName !== undefined) config.profile = profileName;
+    if (toml.forced_login_method != null) config.forcedLoginMethod = toml.forced_login_method;
+    if (toml.forced_chatgpt_workspace_id != null) {
+      config.forcedChatgptWorkspaceId = toml.forced_chatgpt_workspace_id;
+    }
+    return config;
+  } catch (error) {
+    throw toLoadError(error);
+  }
+}
