@@ -73,7 +73,8 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
     if (!output.writable) return;
     output.write(`${JSON.stringify(message)}\n`);
   };
-  const sendError = (id: RequestId | null, error: JsonRpcErrorBody): void => write({ error, id });
+  const sendError = (id: RequestId | null, error: JsonRpcErrorBody): void =>
+    enqueue(() => write({ error, id }));
 
   const dispatchRequest = (id: RequestId, method: string, params: unknown): void =>
     enqueue(async () => {

@@ -1,0 +1,259 @@
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import {
+  createExternalAuthBridge,
+  ExternalAuthRefreshError,
+  formatDurationMs,
+} from '../src/app-server/external-auth-bridge.ts';
+import { createJsonRpcConnection } from '../src/app-server/json-rpc-connection.ts';
+
+type Message = Record<string, unknown> & { id?: unknown; method?: string };
+
+/** A real connection over in-memory pipes, with the client side readable line by line. */
+function connect(onRequest = async (_method: string, _params: unknown): Promise<unknown> => ({})) {
+  const toServer = new PassThrough();
+  const toClient = new PassThrough();
+  const logs: string[] = [];
+  const received: Message[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  createInterface({ input: toClient }).on('line', (line) => {
+    received.push(JSON.parse(line) as Message);
+    for (const waiter of waiters.filter((w) => received.length >= w.count)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  });
+  const connection = createJsonRpcConnection({
+    input: toServer,
+    output: toClient,
+    onRequest,
+    onNotification: () => {},
+    log: (line) => logs.push(line),
+    now: () => 1234,
+  });
+  return {
+    connection,
+    logs,
+    received,
+    send: (message: unknown) =>
+      toServer.write(`${typeof message === 'string' ? message : JSON.stringify(message)}\n`),
+    end: () => toServer.end(),
+    waitForMessages: (count: number) =>
+      received.length >= count
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => waiters.push({ count, resolve })),
+  };
+}
+
+describe('createExternalAuthBridge', () => {
+  it('asks the parent app and returns ChatGPT tokens with its metadata', async () => {
+    const peer = connect();
+    const bridge = createExternalAuthBridge({ connection: peer.connection });
+
+    const pending = bridge.refresh({ reason: 'unauthorized', previousAccountId: 'org-1' });
+    await peer.waitForMessages(1);
+    const request = peer.received[0] as Message;
+    peer.send({
+      id: request.id,
+      result: { accessToken: 'new', chatgptAccountId: 'org-2', chatgptPlanType: 'team' },
+    });
+    const tokens = await pending;
+
+    expect(bridge.authMode).toBe('chatgpt');
+    expect(await bridge.resolve()).toBeNull();
+    expect(request).toEqual({
+      method: 'account/chatgptAuthTokens/refresh',
+      id: 0,
+      params: { reason: 'unauthorized', previousAccountId: 'org-1' },
+    });
+    expect(tokens.accessToken).toBe('new');
+    expect(tokens.chatgptMetadata).toEqual({ accountId: 'org-2', planType: 'team' });
+  });
+
+  it('maps a JSON-RPC error reply to upstream text', async () => {
+    const peer = connect();
+    const bridge = createExternalAuthBridge({ connection: peer.connection });
+
+    const pending = bridge.refresh({ reason: 'unauthorized', previousAccountId: null });
+    await peer.waitForMessages(1);
+    peer.send({ id: peer.received[0]?.id, error: { code: -32000, message: 'refresh failed' } });
+
+    await expect(pending).rejects.toThrow(
+      new ExternalAuthRefreshError(
+        'auth refresh request failed: code=-32000 message=refresh failed',
+      ),
+    );
+  });
+
+  it('gives up after the timeout and ignores the late answer', async () => {
+    const peer = connect();
+    const bridge = createExternalAuthBridge({ connection: peer.connection, timeoutMs: 50 });
+
+    const outcome = bridge.refresh({ reason: 'unauthorized', previousAccountId: null });
+
+    await expect(outcome).rejects.toThrow('auth refresh request timed out after 50ms');
+    peer.send({ id: peer.received[0]?.id, result: { accessToken: 'late', chatgptAccountId: 'a' } });
+    peer.end();
+    await peer.connection.closed;
+    expect(peer.logs).toContain('could not find callback for 0');
+    expect(peer.connection.pendingRequestCount()).toBe(0);
+  });
+
+  it('says upstream`s "after 10s" for the default timeout', () => {
+    expect(formatDurationMs(10_000)).toBe('10s');
+    expect(formatDurationMs(1_500)).toBe('1.5s');
+    expect(formatDurationMs(250)).toBe('250ms');
+  });
+
+  it('rejects an answer that is not a ChatgptAuthTokensRefreshResponse', async () => {
+    const peer = connect();
+    const bridge = createExternalAuthBridge({ connection: peer.connection });
+
+    const pending = bridge.refresh({ reason: 'unauthorized', previousAccountId: null });
+    await peer.waitForMessages(1);
+    peer.send({ id: peer.received[0]?.id, result: { accessToken: 'only-a-token' } });
+
+    await expect(pending).rejects.toThrow(/invalid auth refresh response at chatgptAccountId/);
+  });
+
+  it('fails as canceled when the parent app closes the connection', async () => {
+    const peer = connect();
+    const bridge = createExternalAuthBridge({ connection: peer.connection });
+
+    const pending = bridge.refresh({ reason: 'unauthorized', previousAccountId: null });
+    await peer.waitForMessages(1);
+    peer.end();
+
+    await expect(pending).rejects.toThrow('auth refresh request canceled: channel closed');
+  });
+
+  it('sends one request for concurrent refreshes of the same token, and reuses its answer', async () => {
+    const peer = connect();
+    const bridge = createExternalAuthBridge({ connection: peer.connection });
+    const context = {
+      reason: 'unauthorized',
+      previousAccountId: 'org',
+      rejectedToken: 'old',
+    } as const;
+
+    const all = Array.from({ length: 20 }, () => bridge.refresh(context));
+    await peer.waitForMessages(1);
+    peer.send({ id: 0, result: { accessToken: 'new', chatgptAccountId: 'org' } });
+    const tokens = await Promise.all(all);
+    const later = await bridge.refresh(context);
+
+    expect(new Set(tokens.map((t) => t.accessToken))).toEqual(new Set(['new']));
+    expect(later.accessToken).toBe('new');
+    expect(bridge.requestCount).toBe(1);
+    expect(peer.received).toHaveLength(1);
+  });
+
+  it('asks again for a newer rejected token or after reset', async () => {
+    const peer = connect();
+    const bridge = createExternalAuthBridge({ connection: peer.connection });
+    const answer = async (count: number, token: string) => {
+      await peer.waitForMessages(count);
+      peer.send({
+        id: peer.received[count - 1]?.id,
+        result: { accessToken: token, chatgptAccountId: 'org' },
+      });
+    };
+
+    const first = bridge.refresh({
+      reason: 'unauthorized',
+      previousAccountId: 'org',
+      rejectedToken: 'a',
+    });
+    await answer(1, 'b');
+    await first;
+    const second = bridge.refresh({
+      reason: 'unauthorized',
+      previousAccountId: 'org',
+      rejectedToken: 'b',
+    });
+    await answer(2, 'c');
+    bridge.reset();
+    const third = bridge.refresh({
+      reason: 'unauthorized',
+      previousAccountId: 'org',
+      rejectedToken: 'b',
+    });
+    await answer(3, 'd');
+
+    expect((await second).accessToken).toBe('c');
+    expect((await third).accessToken).toBe('d');
+    expect(bridge.requestCount).toBe(3);
+  });
+});
+
+describe('createJsonRpcConnection', () => {
+  it('speaks upstream`s wire format: no "jsonrpc" member, notifications carry emittedAtMs', async () => {
+    const peer = connect(async (method) => ({ echoed: method }));
+
+    peer.send({ id: 'a', method: 'ping' });
+    peer.connection.notify('account/updated', { authMode: null, planType: null });
+    await peer.waitForMessages(2);
+
+    expect(peer.received).toContainEqual({ id: 'a', result: { echoed: 'ping' } });
+    expect(peer.received).toContainEqual({
+      method: 'account/updated',
+      params: { authMode: null, planType: null },
+      emittedAtMs: 1234,
+    });
+  });
+
+  it('answers requests in arrival order even when an earlier handler is slower', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const peer = connect(async (method) => {
+      if (method === 'slow') await gate;
+      return { method };
+    });
+
+    peer.send({ id: 1, method: 'slow' });
+    peer.send({ id: 2, method: 'fast' });
+    peer.send('[1, 2]');
+    peer.send({ id: 3.5, method: 'x' });
+    peer.send({ id: 4, method: 7 });
+    peer.send({ id: 5 });
+    release();
+    await peer.waitForMessages(6);
+
+    expect(peer.received).toEqual([
+      { id: 1, result: { method: 'slow' } },
+      { id: 2, result: { method: 'fast' } },
+      { error: { code: -32600, message: 'Invalid request: expected a JSON object' }, id: null },
+      {
+        error: { code: -32600, message: 'Invalid request: id must be a string or an integer' },
+        id: null,
+      },
+      { error: { code: -32600, message: 'Invalid request: method must be a string' }, id: 4 },
+      {
+        error: {
+          code: -32600,
+          message: 'Invalid request: not a JSON-RPC request, notification or response',
+        },
+        id: 5,
+      },
+    ]);
+  });
+
+  it('turns a handler crash into -32603 and keeps serving', async () => {
+    const peer = connect(async (method) => {
+      if (method === 'boom') throw new Error('kaboom');
+      return {};
+    });
+
+    peer.send({ id: 1, method: 'boom' });
+    peer.send({ id: 2, method: 'ok' });
+    await peer.waitForMessages(2);
+
+    expect(peer.received).toEqual([
+      { error: { code: -32603, message: 'kaboom' }, id: 1 },
+      { id: 2, result: {} },
+    ]);
+  });
+});
