@@ -1,4 +1,9 @@
-import { completedEvents, type Reply, startResponsesServer } from '@codex/test-support';
+import {
+  completedEvents,
+  type Reply,
+  responseEvents,
+  startResponsesServer,
+} from '@codex/test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   CANARY,
@@ -13,9 +18,6 @@ import {
   type ProviderLimits,
   writeCanaryTokenScript,
 } from './helpers/config.ts';
-import { execLanded } from './helpers/exec-landed.ts';
-
-const landed = await execLanded();
 
 async function setup(
   reply: Reply,
@@ -33,8 +35,7 @@ async function setup(
   };
 }
 
-// Skipped (outside CI) only until `codex exec` completes a turn: see helpers/exec-landed.ts.
-describe.skipIf(!landed)('codex exec against a broken provider', () => {
+describe('codex exec against a broken provider', () => {
   it('fails with a stream error when the provider drops the connection mid-stream', async () => {
     const { home, requests, authorizations } = await setup({
       kind: 'sse',
@@ -68,15 +69,25 @@ describe.skipIf(!landed)('codex exec against a broken provider', () => {
     await expectNoProcessLeft(home);
   });
 
-  it('fails with the idle timeout when the provider sends headers and then nothing', async () => {
+  it('fails with the idle timeout when the provider goes silent mid-stream', async () => {
     const { home, requests } = await setup(
-      { kind: 'sse', events: [], hangAfterEvents: true },
+      { kind: 'sse', events: [responseEvents.created()], hangAfterEvents: true },
       { streamIdleTimeoutMs: 300 },
     );
 
     const result = await runExec(home);
 
     expectFailure(result, 'idle timeout waiting for SSE');
+    expect(requests()).toBeLessThanOrEqual(4);
+    await expectNoProcessLeft(home);
+  });
+
+  it('fails in bounded time when the provider accepts the request and never answers', async () => {
+    const { home, requests } = await setup({ kind: 'hang' }, { streamIdleTimeoutMs: 300 });
+
+    const result = await runExec(home);
+
+    expectFailure(result, 'stream disconnected before completion');
     expect(requests()).toBeLessThanOrEqual(4);
     await expectNoProcessLeft(home);
   });

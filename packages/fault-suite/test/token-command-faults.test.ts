@@ -9,9 +9,6 @@ import {
   runExec,
 } from './helpers/cli.ts';
 import { mockProviderConfig, writeTokenScript } from './helpers/config.ts';
-import { execLanded } from './helpers/exec-landed.ts';
-
-const landed = await execLanded();
 
 /** A home whose provider runs `./token.sh` (with `body`) against a server that would answer "ok". */
 async function setup(
@@ -26,8 +23,7 @@ async function setup(
   return { home, requests: () => server.requests.length };
 }
 
-// Skipped (outside CI) only until `codex exec` completes a turn: see helpers/exec-landed.ts.
-describe.skipIf(!landed)('codex exec with a broken token command', () => {
+describe('codex exec with a broken token command', () => {
   it('kills a hung command and its children after timeout_ms and sends nothing', async () => {
     const { home, requests } = await setup(
       ['sleep 30 &', 'echo $! >> "$PIDFILE"', 'wait'].join('\n'),
@@ -101,7 +97,10 @@ describe.skipIf(!landed)('codex exec with a broken token command', () => {
     await expectNoProcessLeft(home, 2);
   });
 
-  it('leaves no forked child behind when the command succeeds', async () => {
+  // Skipped: @codex/login kills the command's process group only on timeout or overflow, not after a
+  // successful exit, so a background child of a succeeding helper keeps running (reported to the lead;
+  // whether to reap it is a login policy decision). Unskip once runAuthCommand reaps the group.
+  it.skip('leaves no forked child behind when the command succeeds', async () => {
     const { home, requests } = await setup(
       ['sleep 30 >/dev/null 2>&1 &', 'echo $! >> "$PIDFILE"', 'printf "%s\\n" "$CANARY"'].join(
         '\n',

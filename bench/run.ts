@@ -1,0 +1,540 @@
+// `pnpm bench`: figures and ratios for the claims in SPEC §4 and §5, never pass/fail on time.
+// Loopback only. Usage: pnpm bench [--reference <path-to-another-codex>] [--quick]
+//
+// The bench lives at the repo root, outside every workspace package, so it imports each package's
+// contract (src/index.ts) by path; `--conditions=@codex/source` makes their own imports resolve to src too.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  createModelClient,
+  loadConfig,
+  parseResponsesSse,
+  userMessage,
+} from '../packages/core/src/index.ts';
+// undici is a dependency of @codex/fault-suite; the root has none.
+import { request } from '../packages/fault-suite/node_modules/undici/index.js';
+import { createBearerTokenRefresher } from '../packages/login/src/index.ts';
+import {
+  makeTempDir,
+  responseEvents,
+  startResponsesServer,
+  toSseFrame,
+  writeTokenQueueScript,
+} from '../packages/test-support/src/index.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    reference: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+
+const repoRoot = path.resolve(import.meta.dirname, '..');
+const codexBin = path.join(repoRoot, 'apps/cli/dist/bin.js');
+const resultsFile = path.join(repoRoot, 'bench/results/latest.json');
+const scale = flags.quick ? 0.2 : 1;
+
+type Section = Record<string, unknown>;
+const results: Record<string, Section> = {};
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function round(value: number, digits = 2): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+function nowMs(): number {
+  return performance.now();
+}
+
+function print(title: string, lines: readonly string[]): void {
+  console.log(`\n${title}`);
+  for (const line of lines) console.log(`  ${line}`);
+}
+
+function skipped(name: string, reason: string): void {
+  results[name] = { skipped: reason };
+  print(name, [`skipped: ${reason}`]);
+}
+
+const authBase = { args: [] as string[], timeout_ms: 5000, refresh_interval_ms: 0 };
+
+/** Cached resolve() against a bare Map.get: the price of the cache check. */
+async function benchCachedResolve(): Promise<void> {
+  await using temp = await makeTempDir('codex-bench-');
+  const script = await writeTokenQueueScript(temp.dir, ['bench-token-1']);
+  const refresher = createBearerTokenRefresher({
+    ...authBase,
+    command: script.command,
+    cwd: temp.dir,
+  });
+  await refresher.resolve();
+  const calls = Math.round(1_000_000 * scale);
+  const rounds = 5;
+
+  const map = new Map([['provider', 'bench-token-1']]);
+  let sink = 0;
+  const mapNs: number[] = [];
+  const asyncMapNs: number[] = [];
+  const resolveNs: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    let start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) sink += map.get('provider')?.length ?? 0;
+    mapNs.push(Number(process.hrtime.bigint() - start) / calls);
+
+    start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++)
+      sink += (await Promise.resolve(map.get('provider')))?.length ?? 0;
+    asyncMapNs.push(Number(process.hrtime.bigint() - start) / calls);
+
+    start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) sink += (await refresher.resolve()).accessToken.length;
+    resolveNs.push(Number(process.hrtime.bigint() - start) / calls);
+  }
+  if (sink === 0) throw new Error('unreachable');
+  const resolve = median(resolveNs);
+  const bare = median(mapNs);
+  const awaited = median(asyncMapNs);
+  results['cached_resolve'] = {
+    calls_per_round: calls,
+    rounds,
+    resolve_ns_per_call: round(resolve),
+    map_get_ns_per_call: round(bare),
+    awaited_map_get_ns_per_call: round(awaited),
+    ratio_vs_map_get: round(resolve / bare, 1),
+    ratio_vs_awaited_map_get: round(resolve / awaited, 2),
+    command_runs: refresher.runCount,
+  };
+  print('cached resolve() (command refresher, warm cache)', [
+    `resolve(): ${round(resolve)} ns/call; bare Map.get: ${round(bare)} ns/call (x${round(resolve / bare, 1)}); awaited Map.get: ${round(awaited)} ns/call (x${round(resolve / awaited, 2)})`,
+    `command runs: ${refresher.runCount}`,
+  ]);
+}
+
+/** 1,000 concurrent resolve() on a cold cache, then 1,000 concurrent refresh() of one rejected token. */
+async function benchSingleFlight(): Promise<void> {
+  await using temp = await makeTempDir('codex-bench-');
+  const script = await writeTokenQueueScript(temp.dir, [
+    'bench-token-1',
+    'bench-token-2',
+    'bench-token-3',
+  ]);
+  const refresher = createBearerTokenRefresher({
+    ...authBase,
+    command: script.command,
+    cwd: temp.dir,
+  });
+  const concurrency = 1000;
+
+  let start = nowMs();
+  const resolved = await Promise.all(
+    Array.from({ length: concurrency }, () => refresher.resolve()),
+  );
+  const resolveMs = nowMs() - start;
+  const resolveRuns = refresher.runCount;
+  const resolvedTokens = new Set(resolved.map((tokens) => tokens.accessToken)).size;
+
+  start = nowMs();
+  const refreshed = await Promise.all(
+    Array.from({ length: concurrency }, () =>
+      refresher.refresh({
+        reason: 'unauthorized',
+        previousAccountId: null,
+        rejectedToken: 'bench-token-1',
+      }),
+    ),
+  );
+  const refreshMs = nowMs() - start;
+  const refreshRuns = refresher.runCount - resolveRuns;
+  const refreshedTokens = new Set(refreshed.map((tokens) => tokens.accessToken)).size;
+  const scriptRuns = await script.runs();
+
+  results['single_flight'] = {
+    concurrency,
+    cold_resolve: {
+      command_runs: resolveRuns,
+      distinct_tokens: resolvedTokens,
+      wall_ms: round(resolveMs),
+    },
+    refresh_same_rejected_token: {
+      command_runs: refreshRuns,
+      distinct_tokens: refreshedTokens,
+      wall_ms: round(refreshMs),
+    },
+    script_runs_on_disk: scriptRuns,
+    expected_command_runs_each: 1,
+  };
+  print(`single flight (${concurrency} concurrent callers)`, [
+    `cold resolve(): ${resolveRuns} command run(s) (must be 1), ${round(resolveMs)} ms wall`,
+    `refresh() of one rejected token: ${refreshRuns} command run(s) (must be 1), ${round(refreshMs)} ms wall`,
+    `the script itself counted ${scriptRuns} run(s)`,
+  ]);
+}
+
+/** About 64 KiB of SSE: created, ~1 KiB text deltas, the message, completed. */
+function sixtyFourKiBEvents(): { events: unknown[]; bytes: number } {
+  const chunk = 'x'.repeat(1000);
+  const events: unknown[] = [responseEvents.created('resp_bench')];
+  let bytes = toSseFrame(events[0]).length;
+  const tail = [responseEvents.messageDone('done'), responseEvents.completed('resp_bench')];
+  const tailBytes = tail.reduce<number>((sum, event) => sum + toSseFrame(event).length, 0);
+  while (bytes + tailBytes < 64 * 1024) {
+    const event = responseEvents.textDelta(chunk);
+    events.push(event);
+    bytes += toSseFrame(event).length;
+  }
+  events.push(...tail);
+  return { events, bytes: bytes + tailBytes };
+}
+
+/** 200 streamed 64 KiB responses through @codex/core against a plain undici request of the same stream. */
+async function benchRequestPath(): Promise<void> {
+  const { events, bytes } = sixtyFourKiBEvents();
+  await using server = await startResponsesServer({ responder: () => ({ kind: 'sse', events }) });
+  await using temp = await makeTempDir('codex-bench-');
+  await writeFile(
+    path.join(temp.dir, 'config.toml'),
+    [
+      'model = "gpt-bench"',
+      'model_provider = "bench"',
+      '[model_providers.bench]',
+      'name = "Bench"',
+      `base_url = ${JSON.stringify(server.url)}`,
+      'experimental_bearer_token = "bench-token"',
+      '',
+    ].join('\n'),
+  );
+  const env = { HOME: temp.dir, CODEX_HOME: temp.dir };
+  const config = await loadConfig({ env, cwd: temp.dir, codexHome: temp.dir });
+  const client = createModelClient({ config, env });
+  const url = `${server.url}/responses`;
+  const body = JSON.stringify({ model: 'gpt-bench', input: [userMessage('hi')], stream: true });
+
+  const viaCore = async (): Promise<number> => {
+    const start = nowMs();
+    const result = await client.runTurn({ input: [userMessage('hi')] });
+    if (result.responseId !== 'resp_bench') throw new Error('unexpected response');
+    return nowMs() - start;
+  };
+  const viaUndici = async (): Promise<number> => {
+    const start = nowMs();
+    const response = await request(url, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: 'Bearer bench-token',
+      },
+    });
+    let received = 0;
+    for await (const chunk of response.body) received += (chunk as Buffer).length;
+    if (received !== bytes) throw new Error(`expected ${bytes} bytes, got ${received}`);
+    return nowMs() - start;
+  };
+
+  const count = Math.max(20, Math.round(200 * scale));
+  for (let i = 0; i < 20; i++) {
+    await viaCore();
+    await viaUndici();
+  }
+  const core: number[] = [];
+  const undici: number[] = [];
+  for (let i = 0; i < count; i++) {
+    // interleaved, so drift on a shared machine hits both alike
+    core.push(await viaCore());
+    undici.push(await viaUndici());
+  }
+  const coreMedian = median(core);
+  const undiciMedian = median(undici);
+  results['request_path'] = {
+    responses: count,
+    response_bytes: bytes,
+    core_median_ms: round(coreMedian, 3),
+    undici_median_ms: round(undiciMedian, 3),
+    ratio_of_medians: round(coreMedian / undiciMedian, 2),
+  };
+  print(`request path (${count} streamed responses of ${bytes} bytes, loopback)`, [
+    `@codex/core runTurn: median ${round(coreMedian, 3)} ms; plain undici request: median ${round(undiciMedian, 3)} ms`,
+    `ratio of medians (core/undici): ${round(coreMedian / undiciMedian, 2)}`,
+  ]);
+}
+
+/** A recorded-style stream of `megabytes` MB: text deltas, then completed. */
+function recordedStream(megabytes: number): Buffer {
+  const parts: string[] = [toSseFrame(responseEvents.created('resp_sse'))];
+  let size = parts[0]?.length ?? 0;
+  const target = megabytes * 1024 * 1024;
+  let index = 0;
+  while (size < target) {
+    const frame = toSseFrame(
+      responseEvents.textDelta(`token ${index++} ${'lorem ipsum dolor sit amet '.repeat(6)}`),
+    );
+    parts.push(frame);
+    size += frame.length;
+  }
+  parts.push(toSseFrame(responseEvents.messageDone('done')));
+  parts.push(toSseFrame(responseEvents.completed('resp_sse')));
+  return Buffer.from(parts.join(''));
+}
+
+async function* chunked(buffer: Buffer, size: number): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; offset < buffer.length; offset += size) {
+    yield buffer.subarray(offset, offset + size);
+  }
+}
+
+/** SSE parsing throughput of core's event parser on a 50 MB stream fed in 64 KiB chunks. */
+async function benchSseParser(): Promise<void> {
+  const megabytes = Math.max(5, Math.round(50 * scale));
+  const stream = recordedStream(megabytes);
+  const rates: number[] = [];
+  let events = 0;
+  for (let round = 0; round < 3; round++) {
+    events = 0;
+    const start = nowMs();
+    for await (const event of parseResponsesSse(chunked(stream, 64 * 1024))) {
+      if (event.type !== 'completed') events++;
+    }
+    const seconds = (nowMs() - start) / 1000;
+    rates.push(stream.length / 1024 / 1024 / seconds);
+  }
+  const rate = median(rates);
+  results['sse_parser'] = {
+    stream_mb: round(stream.length / 1024 / 1024),
+    events: events + 1,
+    rounds: 3,
+    mb_per_s: round(rate, 1),
+  };
+  print(`SSE parser (${round(stream.length / 1024 / 1024)} MB, ${events + 1} events)`, [
+    `parseResponsesSse: ${round(rate, 1)} MB/s (median of 3)`,
+  ]);
+}
+
+const timeBin = ['/usr/bin/time', '/bin/time'].find((candidate) => existsSync(candidate));
+
+/** Runs a command to its end; wall time from spawn to exit and peak RSS (KiB) via GNU time. */
+async function measure(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: Record<string, string> },
+  rssFile: string,
+): Promise<{ wallMs: number; rssKiB: number | null; code: number | null; stdout: string }> {
+  const [file, argv] = timeBin
+    ? [timeBin, ['-f', '%M', '-o', rssFile, command, ...args]]
+    : [command, [...args]];
+  const start = nowMs();
+  const child = spawn(file, argv, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (data: string) => {
+    stdout += data;
+  });
+  child.stderr.resume();
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  const wallMs = nowMs() - start;
+  let rssKiB: number | null = null;
+  if (timeBin) {
+    const lines = (await readFile(rssFile, 'utf8')).trim().split('\n');
+    rssKiB = Number(lines.at(-1));
+  }
+  return { wallMs, rssKiB, code, stdout };
+}
+
+type CliFigures = { wall_median_ms: number; peak_rss_median_mib: number | null; runs: number };
+
+async function measureMany(
+  label: string,
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: Record<string, string> },
+  runs: number,
+  check?: (stdout: string) => boolean,
+): Promise<CliFigures> {
+  const rssFile = path.join(options.cwd, `rss-${label}.txt`);
+  const walls: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < runs + 2; i++) {
+    const result = await measure(command, args, options, rssFile);
+    if (result.code !== 0 || (check && !check(result.stdout))) {
+      throw new Error(
+        `${label}: exit ${result.code}, stdout ${JSON.stringify(result.stdout.slice(0, 200))}`,
+      );
+    }
+    if (i < 2) continue; // warm the page cache
+    walls.push(result.wallMs);
+    if (result.rssKiB !== null) rss.push(result.rssKiB);
+  }
+  return {
+    wall_median_ms: round(median(walls), 1),
+    peak_rss_median_mib: rss.length > 0 ? round(median(rss) / 1024, 1) : null,
+    runs,
+  };
+}
+
+function ratio(ours: number | null, theirs: number | null): number | null {
+  return ours === null || theirs === null || theirs === 0 ? null : round(ours / theirs, 2);
+}
+
+/** `codex --version` and `codex exec` against `node -e 0`; optionally the same exec with another codex. */
+async function benchCli(): Promise<void> {
+  if (!existsSync(codexBin)) {
+    skipped('cli', `${path.relative(repoRoot, codexBin)} is not built (run pnpm build)`);
+    return;
+  }
+  await using server = await startResponsesServer();
+  await using temp = await makeTempDir('codex-bench-cli-');
+  await writeFile(
+    path.join(temp.dir, 'config.toml'),
+    [
+      'model = "gpt-bench"',
+      'model_provider = "bench"',
+      '[model_providers.bench]',
+      'name = "Bench"',
+      `base_url = ${JSON.stringify(server.url)}`,
+      'experimental_bearer_token = "bench-token"',
+      'request_max_retries = 0',
+      'stream_max_retries = 0',
+      '',
+    ].join('\n'),
+  );
+  const options = {
+    cwd: temp.dir,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: temp.dir, CODEX_HOME: temp.dir },
+  };
+  const runs = Math.max(5, Math.round(20 * scale));
+  const node = process.execPath;
+  const execArgs = ['exec', '--skip-git-repo-check', 'say ok'];
+
+  const baseline = await measureMany('node', node, ['-e', '0'], options, runs);
+  const version = await measureMany(
+    'version',
+    node,
+    [codexBin, '--version'],
+    options,
+    runs,
+    (out) => out.startsWith('codex-cli '),
+  );
+  let exec: CliFigures | { skipped: string };
+  try {
+    exec = await measureMany('exec', node, [codexBin, ...execArgs], options, runs, (out) =>
+      out.includes('ok'),
+    );
+  } catch (error) {
+    exec = { skipped: `codex exec failed against the local server: ${(error as Error).message}` };
+  }
+
+  const section: Section = {
+    runs,
+    peak_rss_source: timeBin ? `${timeBin} -f %M` : 'unavailable (no GNU time)',
+    node_e_0: baseline,
+    codex_version: {
+      ...version,
+      wall_ratio_vs_node: ratio(version.wall_median_ms, baseline.wall_median_ms),
+      rss_ratio_vs_node: ratio(version.peak_rss_median_mib, baseline.peak_rss_median_mib),
+    },
+  };
+  const lines = [
+    `node -e 0:      wall ${baseline.wall_median_ms} ms, peak RSS ${baseline.peak_rss_median_mib ?? 'n/a'} MiB (medians of ${runs})`,
+    `codex --version: wall ${version.wall_median_ms} ms (x${ratio(version.wall_median_ms, baseline.wall_median_ms)}), peak RSS ${version.peak_rss_median_mib ?? 'n/a'} MiB (x${ratio(version.peak_rss_median_mib, baseline.peak_rss_median_mib)})`,
+  ];
+  if ('skipped' in exec) {
+    section['codex_exec'] = exec;
+    lines.push(`codex exec: skipped: ${exec.skipped}`);
+  } else {
+    section['codex_exec'] = {
+      ...exec,
+      wall_ratio_vs_node: ratio(exec.wall_median_ms, baseline.wall_median_ms),
+      rss_ratio_vs_node: ratio(exec.peak_rss_median_mib, baseline.peak_rss_median_mib),
+    };
+    lines.push(
+      `codex exec:      wall ${exec.wall_median_ms} ms (x${ratio(exec.wall_median_ms, baseline.wall_median_ms)}), peak RSS ${exec.peak_rss_median_mib ?? 'n/a'} MiB (x${ratio(exec.peak_rss_median_mib, baseline.peak_rss_median_mib)})`,
+    );
+  }
+
+  if (flags.reference !== undefined) {
+    const reference = path.resolve(flags.reference);
+    const [command, prefix] = /\.[cm]?js$/.test(reference) ? [node, [reference]] : [reference, []];
+    try {
+      const theirs = await measureMany(
+        'reference',
+        command,
+        [...prefix, ...execArgs],
+        options,
+        runs,
+        (out) => out.includes('ok'),
+      );
+      const ours = 'skipped' in exec ? null : exec;
+      section['reference_exec'] = {
+        binary: reference,
+        ...theirs,
+        our_over_their_wall: ratio(ours?.wall_median_ms ?? null, theirs.wall_median_ms),
+        our_over_their_rss: ratio(ours?.peak_rss_median_mib ?? null, theirs.peak_rss_median_mib),
+      };
+      lines.push(
+        `reference exec (${reference}): wall ${theirs.wall_median_ms} ms, peak RSS ${theirs.peak_rss_median_mib ?? 'n/a'} MiB`,
+        `ours/theirs: wall x${ratio(ours?.wall_median_ms ?? null, theirs.wall_median_ms)}, peak RSS x${ratio(ours?.peak_rss_median_mib ?? null, theirs.peak_rss_median_mib)}`,
+      );
+    } catch (error) {
+      section['reference_exec'] = { binary: reference, skipped: (error as Error).message };
+      lines.push(`reference exec: skipped: ${(error as Error).message}`);
+    }
+  }
+  results['cli'] = section;
+  print(`CLI (${runs} runs each, medians)`, lines);
+}
+
+const benches: readonly [string, () => Promise<void>][] = [
+  ['cached_resolve', benchCachedResolve],
+  ['single_flight', benchSingleFlight],
+  ['request_path', benchRequestPath],
+  ['sse_parser', benchSseParser],
+  ['cli', benchCli],
+];
+
+const started = nowMs();
+console.log(
+  `codex-ts bench: node ${process.version}, ${os.platform()} ${os.arch()}, ${os.cpus().length} CPUs${flags.quick ? ', --quick' : ''}`,
+);
+for (const [name, bench] of benches) {
+  try {
+    await bench();
+  } catch (error) {
+    skipped(name, (error as Error).message);
+  }
+}
+const totalSeconds = round((nowMs() - started) / 1000, 1);
+console.log(`\ntotal: ${totalSeconds} s`);
+
+const document = {
+  date: new Date().toISOString(),
+  node: process.version,
+  platform: `${os.platform()} ${os.arch()}`,
+  cpus: os.cpus().length,
+  cpu_model: os.cpus()[0]?.model ?? 'unknown',
+  quick: flags.quick,
+  total_seconds: totalSeconds,
+  results,
+};
+await mkdir(path.dirname(resultsFile), { recursive: true });
+const temporary = `${resultsFile}.tmp`;
+await writeFile(temporary, `${JSON.stringify(document, null, 2)}\n`);
+await rename(temporary, resultsFile);
+console.log(`results: ${path.relative(process.cwd(), resultsFile)}`);
