@@ -37,7 +37,8 @@ export function parseRetryAfter(
   if (delayMs === undefined && seconds !== undefined && seconds !== '') {
     if (/^\d+(\.\d+)?$/.test(seconds)) {
       delayMs = Number(seconds) * 1000;
-    } else {
+    } else if (/[a-z]/i.test(seconds)) {
+      // an HTTP date; bare numbers such as `-5` are not dates, whatever Date.parse thinks
       const date = Date.parse(seconds);
       if (Number.isFinite(date)) delayMs = Math.max(0, date - now());
     }
