@@ -241,6 +241,7 @@ export async function* parseResponsesSse(
   const decoder = new TextDecoder();
   const iterator = source[Symbol.asyncIterator]();
   let onTimeout: (() => void) | null = null;
+  let exhausted = false;
   const timer =
     idleTimeoutMs === undefined ? undefined : setTimeout(() => onTimeout?.(), idleTimeoutMs);
   try {
@@ -257,11 +258,14 @@ export async function* parseResponsesSse(
       } finally {
         onTimeout = null;
       }
-      if (result.done) break;
+      if (result.done) {
+        exhausted = true;
+        break;
+      }
       const chunk = result.value;
       parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
-      while (pending.length > 0) {
-        const data = pending.shift() as string;
+      const batch = pending.splice(0);
+      for (const data of batch) {
         let parsed: unknown;
         try {
           parsed = JSON.parse(data);
@@ -280,7 +284,9 @@ export async function* parseResponsesSse(
     // release the connection whether the stream finished or we stopped early; a pending read
     // (idle timeout) would keep `return()` waiting, so a destroyable source is destroyed instead
     const destroyable = source as { destroy?: unknown };
-    if (typeof destroyable.destroy === 'function') {
+    if (exhausted) {
+      // nothing left to release
+    } else if (typeof destroyable.destroy === 'function') {
       (destroyable.destroy as () => void).call(source);
     } else {
       void iterator.return?.()?.catch(() => undefined);
