@@ -1,12 +1,5 @@
 import { createRequire } from 'node:module';
-import { isCodexError } from '@codex/protocol';
-import { CliError } from './cli-error.ts';
 import type { CliIo } from './cli-io.ts';
-import { runAppServer } from './commands/app-server.ts';
-import { runExec } from './commands/exec.ts';
-import { runLogin } from './commands/login.ts';
-import { runLogout } from './commands/logout.ts';
-import { describeError } from './report-error.ts';
 import { formatUsageError, topHelp, topUsage, UsageError } from './usage.ts';
 
 export type { CliIo } from './cli-io.ts';
@@ -20,11 +13,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       io.stderr.write(formatUsageError(error));
       return 2;
     }
-    if (error instanceof CliError || isCodexError(error)) {
-      io.stderr.write(`${describeError(error, io.env)}\n`);
-      return 1;
-    }
-    io.stderr.write(`Error: ${describeError(error, io.env)}\n`);
+    const { reportError } = await import('./report-error.ts');
+    io.stderr.write(`${reportError(error, io.env)}\n`);
     return 1;
   }
 }
@@ -55,15 +45,16 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     case 'help':
       io.stdout.write(topHelp);
       return 0;
+    // subcommands load lazily: `--version` and `--help` never parse core, login or undici
     case 'exec':
     case 'e':
-      return runExec(rest, io);
+      return (await import('./commands/exec.ts')).runExec(rest, io);
     case 'login':
-      return runLogin(rest, io);
+      return (await import('./commands/login.ts')).runLogin(rest, io);
     case 'logout':
-      return runLogout(rest, io);
+      return (await import('./commands/logout.ts')).runLogout(rest, io);
     case 'app-server':
-      return runAppServer(argv.slice(index + 1), io);
+      return (await import('./commands/app-server.ts')).runAppServer(argv.slice(index + 1), io);
     case undefined:
       throw new UsageError("'codex' requires a subcommand", topUsage);
     default:

@@ -1,4 +1,5 @@
 import { isCodexError } from '@codex/protocol';
+import { CliError } from './cli-error.ts';
 
 /** True when the user asked for stack traces: `CODEX_DEBUG=1`, or a `RUST_LOG` level of debug or trace. */
 export function isDebug(env: NodeJS.ProcessEnv): boolean {
@@ -27,4 +28,10 @@ function causeStack(error: Error): string {
   const cause = error.cause;
   if (cause instanceof Error && cause.stack) return `\nCaused by: ${cause.stack}`;
   return '';
+}
+
+/** The line `run` prints for an error that ended a command: ours as is, anything else as `Error: …`. */
+export function reportError(error: unknown, env: NodeJS.ProcessEnv): string {
+  const text = describeError(error, env);
+  return error instanceof CliError || isCodexError(error) ? text : `Error: ${text}`;
 }
