@@ -1,12 +1,13 @@
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startResponsesServer } from '@codex/test-support';
+import { completedReply, startResponsesServer } from '@codex/test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   CANARY,
   type CodexHome,
   expectFailure,
   expectNoHangNoLeak,
+  expectNoProcessLeft,
   makeCodexHome,
   runExec,
 } from './helpers/cli.ts';
@@ -74,5 +75,75 @@ describe('codex exec with a broken auth.json', () => {
     expect(result.exitCode, String(result.stderr)).toBe(0);
     expect(authorizations()).toEqual([`Bearer ${CANARY}`]);
     expect(await readFile(authFile, 'utf8')).toBe(validAuthJson);
+  });
+});
+
+function fakeJwt(claims: Record<string, unknown>): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims)}.sig`;
+}
+
+/** A ChatGPT login as `codex login` writes it; the refresh token is the canary. */
+function chatgptAuthJson(accessToken: string): string {
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  const auth = { chatgpt_account_id: 'acct-fault', chatgpt_plan_type: 'plus' };
+  return `${JSON.stringify(
+    {
+      auth_mode: 'chatgpt',
+      OPENAI_API_KEY: null,
+      tokens: {
+        id_token: fakeJwt({ email: 'fault@example.com', 'https://api.openai.com/auth': auth }),
+        access_token: fakeJwt({ exp, tag: accessToken }),
+        refresh_token: CANARY,
+        account_id: 'acct-fault',
+      },
+      last_refresh: new Date().toISOString(),
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+describe('codex exec with auth.json locked by another process', () => {
+  it('waits for the lock and adopts the tokens the other process rotated, without refreshing twice', async () => {
+    const authority = await startResponsesServer({
+      responder: () => ({ kind: 'status', status: 500, body: { error: 'must not be called' } }),
+    });
+    onTestFinished(() => authority.close());
+    const server = await startResponsesServer();
+    onTestFinished(() => server.close());
+    const home = await makeCodexHome();
+    await home.writeConfig(openAiConfig(server.url));
+    const authFile = path.join(home.dir, 'auth.json');
+    const lockDir = `${authFile}.lock`;
+    const rotated = chatgptAuthJson('rotated');
+    const rotatedBearer = `Bearer ${JSON.parse(rotated).tokens.access_token}`;
+    await writeFile(authFile, chatgptAuthJson('first'), { mode: 0o600 });
+    // this test process is the other process: it holds the lock (proper-lockfile's directory)
+    await mkdir(lockDir);
+    let rotation: Promise<void> | undefined;
+    server.respond((request) => {
+      if (request.headers['authorization'] === rotatedBearer) return completedReply('ok');
+      // like another codex refreshing: rotate the file under the lock a little later, then release it
+      rotation ??= new Promise<void>((resolve) => setTimeout(resolve, 500)).then(async () => {
+        await writeFile(`${authFile}.next`, rotated, { mode: 0o600 });
+        await rename(`${authFile}.next`, authFile);
+        await rmdir(lockDir);
+      });
+      return { kind: 'status', status: 401, body: { error: { message: 'token expired' } } };
+    });
+
+    const result = await runExec(home, {
+      env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: `${authority.url}/oauth/token` },
+    });
+    await rotation;
+
+    expectNoHangNoLeak(result);
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    expect(result.stdout).toBe('ok');
+    expect(authority.requests).toHaveLength(0);
+    expect(server.requests.at(-1)?.headers['authorization']).toBe(rotatedBearer);
+    expect(JSON.parse(await readFile(authFile, 'utf8'))).toEqual(JSON.parse(rotated));
+    await expectNoProcessLeft(home);
   });
 });

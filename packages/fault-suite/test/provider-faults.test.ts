@@ -60,17 +60,18 @@ describe('codex exec against a broken provider', () => {
       'data: [1,2,3]\n\n',
       'data: {"type":"response.output_text.delta","delta":42}\n\n',
     ].join('');
-    const { home, requests } = await setup({ kind: 'sse', events: malformed });
+    const { home, requests, authorizations } = await setup({ kind: 'sse', events: malformed });
 
     const result = await runExec(home);
 
     expectFailure(result, 'stream disconnected before completion');
     expect(requests()).toBeLessThanOrEqual(4);
+    expect(new Set(authorizations())).toEqual(new Set([`Bearer ${CANARY}`]));
     await expectNoProcessLeft(home);
   });
 
   it('fails with the idle timeout when the provider goes silent mid-stream', async () => {
-    const { home, requests } = await setup(
+    const { home, requests, authorizations } = await setup(
       { kind: 'sse', events: [responseEvents.created()], hangAfterEvents: true },
       { streamIdleTimeoutMs: 300 },
     );
@@ -79,21 +80,26 @@ describe('codex exec against a broken provider', () => {
 
     expectFailure(result, 'idle timeout waiting for SSE');
     expect(requests()).toBeLessThanOrEqual(4);
+    expect(new Set(authorizations())).toEqual(new Set([`Bearer ${CANARY}`]));
     await expectNoProcessLeft(home);
   });
 
   it('fails in bounded time when the provider accepts the request and never answers', async () => {
-    const { home, requests } = await setup({ kind: 'hang' }, { streamIdleTimeoutMs: 300 });
+    const { home, requests, authorizations } = await setup(
+      { kind: 'hang' },
+      { streamIdleTimeoutMs: 300 },
+    );
 
     const result = await runExec(home);
 
     expectFailure(result, 'stream disconnected before completion');
     expect(requests()).toBeLessThanOrEqual(4);
+    expect(new Set(authorizations())).toEqual(new Set([`Bearer ${CANARY}`]));
     await expectNoProcessLeft(home);
   });
 
   it('fails with the 401 after one refresh when the provider answers 401 forever', async () => {
-    const { home, requests } = await setup(
+    const { home, requests, authorizations } = await setup(
       { kind: 'status', status: 401, body: { error: { message: 'token rejected' } } },
       { requestMaxRetries: 0, streamMaxRetries: 0 },
     );
@@ -107,7 +113,7 @@ describe('codex exec against a broken provider', () => {
   });
 
   it('gives up after request_max_retries when the provider answers 500 forever', async () => {
-    const { home, requests } = await setup(
+    const { home, requests, authorizations } = await setup(
       { kind: 'status', status: 500, body: { error: { message: 'boom' } } },
       { requestMaxRetries: 1, streamMaxRetries: 1 },
     );
@@ -117,6 +123,7 @@ describe('codex exec against a broken provider', () => {
     expectFailure(result, /500|high demand/);
     expect(requests()).toBeGreaterThanOrEqual(2);
     expect(requests()).toBeLessThanOrEqual(4);
+    expect(new Set(authorizations())).toEqual(new Set([`Bearer ${CANARY}`]));
     await expectNoProcessLeft(home);
   });
 
@@ -127,7 +134,7 @@ describe('codex exec against a broken provider', () => {
     ['a negative Retry-After', { 'retry-after': '-5' }],
     ['a garbage Retry-After', { 'retry-after': 'soon, maybe' }],
   ])('does not sleep for an absurd %s on a 429', async (_name, headers) => {
-    const { home, requests } = await setup(
+    const { home, requests, authorizations } = await setup(
       { kind: 'status', status: 429, body: { error: { message: 'slow down' } }, headers },
       { requestMaxRetries: 1, streamMaxRetries: 0 },
     );

@@ -65,6 +65,8 @@ export async function runExec(
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       HOME: home.dir,
       CODEX_HOME: home.dir,
+      // not read by exec (upstream-core §5.1.5), but an env dump in an error would leak it
+      OPENAI_API_KEY: CANARY,
       ...options.env,
     },
     extendEnv: false,
