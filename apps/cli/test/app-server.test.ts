@@ -98,6 +98,7 @@ function fakeJwt(claims: { email?: string; plan?: string; accountId?: string; us
 interface Waiter {
   readonly match: (message: Message) => boolean;
   readonly resolve: (message: Message) => void;
+  readonly reject: (error: Error) => void;
 }
 
 class ParentApp {
@@ -109,13 +110,22 @@ class ParentApp {
   #nextId = 1;
   #consumed = new Set<Message>();
   #waiters: Waiter[] = [];
+  #closed = false;
 
   constructor(child: AppServerProcess) {
     this.child = child;
     const stdout = child.stdout;
     const stderr = child.stderr;
     if (!stdout || !stderr) throw new Error('child has no stdout/stderr');
-    createInterface({ input: stdout }).on('line', (line) => this.#receive(line));
+    const lines = createInterface({ input: stdout });
+    lines.on('line', (line) => this.#receive(line));
+    // fail fast (instead of timing out) when the server exits while a test still waits for it
+    lines.on('close', () => {
+      this.#closed = true;
+      for (const waiter of this.#waiters.splice(0)) {
+        waiter.reject(new Error(`app-server closed stdout: ${this.stderr.join('\n')}`));
+      }
+    });
     createInterface({ input: stderr }).on('line', (line) => this.stderr.push(line));
   }
 
@@ -145,7 +155,8 @@ class ParentApp {
       this.#consumed.add(found);
       return Promise.resolve(found);
     }
-    return new Promise((resolve) => this.#waiters.push({ match, resolve }));
+    if (this.#closed) return Promise.reject(new Error('app-server closed stdout'));
+    return new Promise((resolve, reject) => this.#waiters.push({ match, resolve, reject }));
   }
 
   sendRaw(line: string): void {
@@ -441,7 +452,7 @@ describe('codex app-server (built bin)', () => {
       result: {
         accessToken: refreshedToken,
         chatgptAccountId: 'org-initial',
-        chatgptPlanType: 'pro',
+        chatgptPlanType: 'team',
       },
     });
     const completed = await app.turnCompleted(threadId);
@@ -456,7 +467,7 @@ describe('codex app-server (built bin)', () => {
       .map((message) => (message.params as { delta: string }).delta);
     expect(deltas.join('')).toBe('turn ok');
     const account = await app.result('account/read');
-    expect(account['account']).toMatchObject({ email: 'refreshed@example.com' });
+    expect(account['account']).toMatchObject({ email: 'refreshed@example.com', planType: 'team' });
     expect(await filesInHome()).toEqual(['config.toml']);
     expect(await app.close()).toBe(0);
     expectValidWire(app);

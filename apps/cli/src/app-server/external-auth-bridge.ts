@@ -34,6 +34,8 @@ export interface ExternalAuthBridge extends ExternalAuth {
   reset(): void;
   /** `account/chatgptAuthTokens/refresh` requests sent so far. */
   readonly requestCount: number;
+  /** The tokens of the last successful refresh (null after reset). */
+  readonly lastTokens: ExternalAuthTokens | null;
 }
 
 /** Formats a duration the way Rust's `Duration` debug output does (`10s`, `250ms`, `1.5s`). */
@@ -53,6 +55,7 @@ export function createExternalAuthBridge(options: ExternalAuthBridgeOptions): Ex
   let inFlight: { key: string | undefined; promise: Promise<ExternalAuthTokens> } | null = null;
   let last: { rejectedToken: string; tokens: ExternalAuthTokens } | null = null;
   let requestCount = 0;
+  let lastTokens: ExternalAuthTokens | null = null;
 
   const ask = async (previousAccountId: string | null): Promise<ExternalAuthTokens> => {
     const params: ChatgptAuthTokensRefreshParams = { reason: 'unauthorized', previousAccountId };
@@ -83,7 +86,8 @@ export function createExternalAuthBridge(options: ExternalAuthBridgeOptions): Ex
       );
     }
     const { accessToken, chatgptAccountId, chatgptPlanType } = parsed.data;
-    return ExternalAuthTokens.chatgpt(accessToken, chatgptAccountId, chatgptPlanType ?? null);
+    lastTokens = ExternalAuthTokens.chatgpt(accessToken, chatgptAccountId, chatgptPlanType ?? null);
+    return lastTokens;
   };
 
   return {
@@ -112,6 +116,10 @@ export function createExternalAuthBridge(options: ExternalAuthBridgeOptions): Ex
     reset() {
       last = null;
       inFlight = null;
+      lastTokens = null;
+    },
+    get lastTokens() {
+      return lastTokens;
     },
     get requestCount() {
       return requestCount;

@@ -156,8 +156,13 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
 
   const planOf = (auth: CodexAuth | null): string | null => {
     if (auth === null || auth.mode === 'apikey') return null;
-    const external = auth.mode === 'chatgptAuthTokens' ? externalPlans.get(auth.accessToken) : null;
-    if (external) return wirePlanType(external);
+    if (auth.mode === 'chatgptAuthTokens') {
+      const refreshed = bridge.lastTokens;
+      const named =
+        externalPlans.get(auth.accessToken) ??
+        (refreshed?.accessToken === auth.accessToken ? refreshed.chatgptMetadata?.planType : null);
+      if (named) return wirePlanType(named);
+    }
     const info = idTokenInfo(auth);
     const plan = info?.chatgptPlanType ?? null;
     if (plan === null) return 'unknown';
