@@ -109,6 +109,7 @@ describe('codex exec against a broken provider', () => {
     expectFailure(result, 'unexpected status 401 Unauthorized: token rejected');
     // a bounded 401 budget (SPEC §4.3): the first request, one refresh, one resend
     expect(requests()).toBe(2);
+    expect(authorizations()).toEqual([`Bearer ${CANARY}`, `Bearer ${CANARY}`]);
     await expectNoProcessLeft(home, 2);
   });
 
@@ -144,6 +145,7 @@ describe('codex exec against a broken provider', () => {
     expectFailure(result, /429/);
     expect(requests()).toBeGreaterThanOrEqual(1);
     expect(requests()).toBeLessThanOrEqual(2);
+    expect(new Set(authorizations())).toEqual(new Set([`Bearer ${CANARY}`]));
     await expectNoProcessLeft(home);
   });
 });
