@@ -128,7 +128,7 @@ describe('createExternalAuthBridge', () => {
     await expect(pending).rejects.toThrow('auth refresh request canceled: channel closed');
   });
 
-  it('sends one request for concurrent refreshes of the same token, and reuses its answer', async () => {
+  it('sends one request for concurrent refreshes of the same token, and reuses its answer (SPEC §4.4)', async () => {
     const peer = connect();
     const bridge = createExternalAuthBridge({ connection: peer.connection });
     const context = {
