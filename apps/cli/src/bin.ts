@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 import { run } from './cli.ts';
 
-// Ctrl-C stops a running turn cleanly; a second one falls back to Node's default (exit at once)
+// Ctrl-C stops a running turn cleanly; a second one exits at once. `on`, not `once`: execa's
+// signal-exit (loaded with login) re-raises the signal when no other listener is left.
 const controller = new AbortController();
-process.once('SIGINT', () => controller.abort(new Error('interrupted')));
+process.on('SIGINT', () => {
+  if (controller.signal.aborted) process.exit(130);
+  controller.abort(new Error('interrupted'));
+});
 
 process.exitCode = await run(process.argv.slice(2), {
   stdin: process.stdin,

@@ -392,7 +392,7 @@ describe('codex exec (built bin)', () => {
     const command = await writeScript(home.dir, 'slow-token.sh', 'sleep 2.5; echo tok-after-wait');
     await writeFile(
       path.join(home.codexHome, 'config.toml'),
-      providerConfig(server.url, '', authTable(command)),
+      providerConfig(server.url, '', authTable(command, 'timeout_ms = 30000')),
     );
     server.enqueue(completedReply('eventually'));
 
@@ -402,5 +402,33 @@ describe('codex exec (built bin)', () => {
     expect(occurrences(result.stderr, `Waiting for provider auth command \`${command}\``)).toBe(1);
     expect(result.stderr).not.toContain('tok-after-wait');
     expect(server.requests[0]?.headers['authorization']).toBe('Bearer tok-after-wait');
+  });
+
+  it('stops a running turn on Ctrl-C (SIGINT) and exits 1', async () => {
+    const home = await makeCodexHome(providerConfig(server.url, 'env_key = "K"'));
+    server.respond(() => ({ kind: 'hang' }));
+
+    const child = home.start(['exec', 'hi'], { K: 'k' });
+    // if the CLI ended before sending, fail on the assertion below instead of waiting forever
+    await Promise.race([server.waitForRequests(1), child]);
+    child.kill('SIGINT');
+    const result = await child;
+
+    expect(server.requests).toHaveLength(1);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^ERROR: /m);
+  });
+
+  it('reports a CODEX_HOME that does not exist with upstream text', async () => {
+    const home = await makeCodexHome();
+    const missing = path.join(home.dir, 'no-such-home');
+
+    const result = await home.run(['exec', 'hi'], { env: { CODEX_HOME: missing } });
+
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      `Error finding codex home: CODEX_HOME points to "${missing}", but that path does not exist`,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir } from '@codex/test-support';
-import { execaNode } from 'execa';
+import { execaNode, type ResultPromise } from 'execa';
 import { onTestFinished } from 'vitest';
 
 /** The bundled CLI, built by test/global-setup.ts. */
@@ -28,6 +28,8 @@ export interface CodexHome {
       readonly cwd?: string;
     },
   ): Promise<CodexResult>;
+  /** Starts the bin without waiting, for tests that signal it. */
+  start(args: readonly string[], env?: Readonly<Record<string, string>>): ResultPromise;
 }
 
 /** A temp CODEX_HOME with `config.toml`, removed when the test ends. */
@@ -37,18 +39,18 @@ export async function makeCodexHome(configToml?: string): Promise<CodexHome> {
   const codexHome = path.join(temp.dir, 'home');
   await mkdir(codexHome);
   if (configToml !== undefined) await writeFile(path.join(codexHome, 'config.toml'), configToml);
+  const baseEnv = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: temp.dir,
+    CODEX_HOME: codexHome,
+  };
   return {
     dir: temp.dir,
     codexHome,
     run: async (args, options = {}) => {
       const result = await execaNode(bin, [...args], {
         cwd: options.cwd ?? temp.dir,
-        env: {
-          PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-          HOME: temp.dir,
-          CODEX_HOME: codexHome,
-          ...options.env,
-        },
+        env: { ...baseEnv, ...options.env },
         extendEnv: false,
         input: options.input ?? '',
         reject: false,
@@ -56,6 +58,15 @@ export async function makeCodexHome(configToml?: string): Promise<CodexHome> {
       });
       return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
     },
+    start: (args, env = {}) =>
+      execaNode(bin, [...args], {
+        cwd: temp.dir,
+        env: { ...baseEnv, ...env },
+        extendEnv: false,
+        input: '',
+        reject: false,
+        timeout: 60_000,
+      }),
   };
 }
 
