@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir } from '@codex/test-support';
-import { execaNode, type ResultPromise } from 'execa';
+import { execaNode } from 'execa';
 import { onTestFinished } from 'vitest';
 
 /** The bundled CLI, built by test/global-setup.ts. */
@@ -29,7 +29,10 @@ export interface CodexHome {
     },
   ): Promise<CodexResult>;
   /** Starts the bin without waiting, for tests that signal it. */
-  start(args: readonly string[], env?: Readonly<Record<string, string>>): ResultPromise;
+  start(
+    args: readonly string[],
+    env?: Readonly<Record<string, string>>,
+  ): Promise<CodexResult> & { kill(signal: NodeJS.Signals): boolean };
 }
 
 /** A temp CODEX_HOME with `config.toml`, removed when the test ends. */
@@ -58,15 +61,22 @@ export async function makeCodexHome(configToml?: string): Promise<CodexHome> {
       });
       return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
     },
-    start: (args, env = {}) =>
-      execaNode(bin, [...args], {
+    start: (args, env = {}) => {
+      const subprocess = execaNode(bin, [...args], {
         cwd: temp.dir,
         env: { ...baseEnv, ...env },
         extendEnv: false,
         input: '',
         reject: false,
         timeout: 60_000,
-      }),
+      });
+      const done = subprocess.then((result) => ({
+        exitCode: result.exitCode,
+        stdout: result.stdout,
+        stderr: result.stderr,
+      }));
+      return Object.assign(done, { kill: (signal: NodeJS.Signals) => subprocess.kill(signal) });
+    },
   };
 }
 
