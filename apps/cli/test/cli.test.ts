@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { makeTempDir } from '@codex/test-support';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { run } from '../src/cli.ts';
 import { captureIo } from './helpers/captured-io.ts';
 
@@ -60,5 +63,55 @@ describe('run', () => {
 
     expect(typeof code).toBe('number');
     expect(io.stderrText()).not.toContain('unrecognized subcommand');
+  });
+
+  it('refuses --with-api-key on a TTY stdin with upstream text', async () => {
+    const io = captureIo({ stdinIsTty: true });
+
+    const code = await run(['login', '--with-api-key'], io);
+
+    expect(code).toBe(1);
+    expect(io.stderrText()).toBe(
+      '--with-api-key expects the API key on stdin. Try piping it, e.g. `printenv OPENAI_API_KEY | codex login --with-api-key`.\n',
+    );
+  });
+
+  it('refuses exec without a prompt on a TTY stdin with upstream text', async () => {
+    const temp = await makeTempDir();
+    onTestFinished(() => temp.dispose());
+    await writeFile(path.join(temp.dir, 'config.toml'), 'model = "gpt-test"\n');
+    const io = captureIo({ stdinIsTty: true, env: { CODEX_HOME: temp.dir }, cwd: temp.dir });
+
+    const code = await run(['exec'], io);
+
+    expect(code).toBe(1);
+    expect(io.stderrText()).toBe(
+      'No prompt provided. Either specify one as an argument or pipe the prompt into stdin.\n',
+    );
+    expect(io.stdoutText()).toBe('');
+  });
+
+  it('writes an empty -o file with upstream warning when the turn fails', async () => {
+    const temp = await makeTempDir();
+    onTestFinished(() => temp.dispose());
+    const config = [
+      'model_provider = "mock"',
+      '[model_providers.mock]',
+      'name = "Mock"',
+      'base_url = "http://127.0.0.1:9/v1"',
+      'env_key = "MOCK_KEY_THAT_IS_UNSET"',
+    ].join('\n');
+    await writeFile(path.join(temp.dir, 'config.toml'), config);
+    const io = captureIo({ env: { CODEX_HOME: temp.dir }, cwd: temp.dir });
+    const file = path.join(temp.dir, 'last.txt');
+
+    const code = await run(['exec', '-o', file, 'hi'], io);
+
+    expect(code).toBe(1);
+    expect(await readFile(file, 'utf8')).toBe('');
+    expect(io.stderrText()).toContain('MOCK_KEY_THAT_IS_UNSET');
+    expect(io.stderrText()).toContain(
+      `Warning: no last agent message; wrote empty content to ${file}`,
+    );
   });
 });
