@@ -83,4 +83,37 @@ describe('@openai/codex-sdk driving our CLI', () => {
     await expect(run).rejects.toThrow(`provider auth command \`${command}\``);
     expect(server.requests).toHaveLength(0);
   });
+
+  it('passes baseUrl, apiKey, config overrides and outputSchema through to the request', async () => {
+    const server = await startResponsesServer();
+    onTestFinished(() => server.close());
+    const home = await makeCodexHome();
+    server.enqueue(completedReply('{"answer":"42"}'));
+    const codex = new Codex({
+      codexPathOverride: await codexShim(home.dir),
+      baseUrl: server.url,
+      apiKey: 'sk-from-sdk',
+      config: { model: 'gpt-from-config' },
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOME: home.dir,
+        CODEX_HOME: home.codexHome,
+      },
+    });
+    const outputSchema = {
+      type: 'object',
+      properties: { answer: { type: 'string' } },
+      required: ['answer'],
+      additionalProperties: false,
+    };
+
+    const turn = await codex.startThread().run('what is it?', { outputSchema });
+
+    expect(turn.finalResponse).toBe('{"answer":"42"}');
+    expect(server.requests[0]?.headers['authorization']).toBe('Bearer sk-from-sdk');
+    expect(server.requests[0]?.body).toMatchObject({
+      model: 'gpt-from-config',
+      text: { format: { schema: outputSchema } },
+    });
+  });
 });
