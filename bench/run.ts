@@ -533,6 +533,10 @@ const document = {
   total_seconds: totalSeconds,
   results,
 };
+if (flags.quick) {
+  console.log('results: not written (--quick)');
+  process.exit(0);
+}
 await mkdir(path.dirname(resultsFile), { recursive: true });
 const temporary = `${resultsFile}.tmp`;
 await writeFile(temporary, `${JSON.stringify(document, null, 2)}\n`);
