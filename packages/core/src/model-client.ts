@@ -147,6 +147,26 @@ function resetsAt(body: string): number | undefined {
   }
 }
 
+const REDACTED = '[REDACTED]';
+// Shorter values are not credentials worth the name, and replacing them would mangle ordinary words.
+const MIN_REDACTED_LENGTH = 8;
+
+function redactSecret(text: string, secret: string | null): string {
+  return secret === null || secret.length < MIN_REDACTED_LENGTH
+    ? text
+    : text.split(secret).join(REDACTED);
+}
+
+function redactHeaders(
+  headers: Record<string, string>,
+  secret: string | null,
+): Record<string, string> {
+  if (secret === null || secret.length < MIN_REDACTED_LENGTH) return headers;
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, redactSecret(value, secret)]),
+  );
+}
+
 /** Maps a final non-2xx answer to upstream's error (§3.6); 401 is handled before this. */
 function mapHttpError(status: number, url: string, headers: Record<string, string>, body: string) {
   const code = errorBodyField(body, 'code');
@@ -334,8 +354,9 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
       const { statusCode: status } = response;
       if (status >= 200 && status < 300) return { body: response.body };
 
-      const text = await response.body.text().catch(() => '');
-      const headers = flattenHeaders(response.headers);
+      // A server may quote the credential back (SPEC §4.9): errors are built from redacted copies.
+      const text = redactSecret(await response.body.text().catch(() => ''), resolved.token);
+      const headers = redactHeaders(flattenHeaders(response.headers), resolved.token);
       if (status === 401) {
         if (recovery?.hasNext()) {
           await recovery.next(resolved.token === null ? {} : { rejectedToken: resolved.token });

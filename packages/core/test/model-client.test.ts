@@ -218,6 +218,29 @@ describe('createModelClient credentials', () => {
   });
 });
 
+describe('createModelClient redaction', () => {
+  it('redacts a token the server quotes back in its 401 body and headers (SPEC §4.9)', async () => {
+    const secret = 'sk-echoed-secret-0123456789';
+    await using server = await startResponsesServer();
+    server.respond(() => ({
+      kind: 'status',
+      status: 401,
+      headers: { 'x-openai-authorization-error': `token ${secret} is invalid` },
+      body: { error: { message: `invalid token ${secret}` } },
+    }));
+    const config = await loadProviderConfig(providerToml(server.url, 'env_key = "CORP_KEY"'));
+    const client = createModelClient({ config, env: { CORP_KEY: secret } });
+
+    const error = (await client.runTurn(turn).catch((caught: unknown) => caught)) as Error;
+
+    expect(error.message).toContain('invalid token [REDACTED]');
+    expect(error.message).toContain('auth error: token [REDACTED] is invalid');
+    expect(JSON.stringify({ ...error, message: error.message, stack: error.stack })).not.toContain(
+      secret,
+    );
+  });
+});
+
 describe('createModelClient retries', () => {
   it('recovers from 500, 500, 200 with 200 ms and 400 ms backoff', async () => {
     await using server = await startResponsesServer();

@@ -154,10 +154,7 @@ describe('the secret canary', () => {
     },
   );
 
-  // Skipped: a provider that quotes the bearer token back in its 401 body or headers gets it printed,
-  // because the status error text is built from the body without redacting the token that was sent
-  // (SPEC §4.9 says no token value may appear in any message). Reported to the lead for @codex/core.
-  it.skip.each(modes)(
+  it.each(modes)(
     'never appears when the server echoes the token back in its 401 (%s)',
     async (_mode, args, modeEnv) => {
       const { result } = await arrangeRun(echoing401, sources[0]![1], args, modeEnv);

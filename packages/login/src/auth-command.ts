@@ -144,6 +144,12 @@ export async function runAuthCommand(
         }, slowNoticeMs);
   slowTimer?.unref();
 
+  // A token command is one-shot: whatever it leaves running in its process group (a forked child that
+  // holds stdout open, a stray daemon) is killed as soon as the command itself exits.
+  subprocess.once('exit', () => {
+    if (!isWindows && subprocess.pid !== undefined) killProcessTree(subprocess.pid, () => {});
+  });
+
   let result: Awaited<typeof subprocess>;
   try {
     result = await subprocess;

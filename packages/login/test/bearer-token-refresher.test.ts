@@ -485,6 +485,25 @@ describe('BearerTokenRefresher', () => {
     await vi.waitFor(() => expect(isGone(pid)).toBe(true), { timeout: 10_000, interval: 20 });
   });
 
+  it('reaps a forked child that holds stdout open once the command exits (SPEC §4.8)', async () => {
+    const dir = await tempDir();
+    await writeScript(
+      dir,
+      'forks.sh',
+      'sleep 60 &\necho $! > child.pid\nprintf "%s\\n" forked-token',
+    );
+    const refresher = createBearerTokenRefresher(
+      authConfig(dir, { command: './forks.sh', timeout_ms: 20_000 }),
+    );
+
+    const { accessToken } = await refresher.resolve();
+    const pid = Number((await readFile(path.join(dir, 'child.pid'), 'utf8')).trim());
+
+    expect(accessToken).toBe('forked-token');
+    expect(pid).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(isGone(pid)).toBe(true), { timeout: 10_000, interval: 20 });
+  });
+
   it('caps stderr quoted in an error at 2 KiB (SPEC §4.9)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'noisy.sh', 'head -c 10000 /dev/zero | tr "\\0" "e" >&2\nexit 1');
