@@ -1,6 +1,7 @@
 // Sums vitest's per-package "Tests  N passed (M)" lines from a turbo log into one closing line.
 import { readFileSync } from 'node:fs';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes from the log
 const log = readFileSync(process.argv[2] ?? 0, 'utf8').replace(/\x1b\[[0-9;]*m/g, '');
 let passed = 0;
 let failed = 0;

@@ -24,7 +24,7 @@ describe('startResponsesServer', () => {
     expect(await first.json()).toEqual({ error: { message: 'bad token' } });
     expect(second.headers.get('content-type')).toBe('text/event-stream');
     expect(await second.text()).toContain('"type":"response.completed"');
-    expect(server.requests.map((request) => request.headers.authorization)).toEqual([
+    expect(server.requests.map((request) => request.headers['authorization'])).toEqual([
       'Bearer a',
       undefined,
     ]);
