@@ -1,14 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createModelClient, userMessage } from '@codex/core';
-import { completedReply, startResponsesServer } from '@codex/test-support';
+import { completedReply, fakeJwt, startResponsesServer } from '@codex/test-support';
 import { describe, expect, it } from 'vitest';
 import { loadProviderConfig, tempHome, tomlString } from './helpers/provider-config.ts';
-
-function fakeJwt(claims: Record<string, unknown>): string {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.sig`;
-}
 
 const farFuture = Math.floor(Date.now() / 1000) + 24 * 3600;
 const idToken = fakeJwt({

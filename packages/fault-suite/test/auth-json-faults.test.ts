@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, rename, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { completedReply, startResponsesServer } from '@codex/test-support';
+import { completedReply, fakeJwt, startResponsesServer } from '@codex/test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   CANARY,
@@ -77,11 +77,6 @@ describe('codex exec with a broken auth.json', () => {
     expect(await readFile(authFile, 'utf8')).toBe(validAuthJson);
   });
 });
-
-function fakeJwt(claims: Record<string, unknown>): string {
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims)}.sig`;
-}
 
 /** A ChatGPT login as `codex login` writes it; the refresh token is the canary. */
 function chatgptAuthJson(accessToken: string): string {

@@ -3,9 +3,10 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAuthDotJson, saveAuthDotJson } from '@codex/login';
+import { fakeJwt } from '@codex/test-support';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { chatgptJwt, fakeJwt, tempDir } from './helpers/fixtures.ts';
+import { chatgptJwt, tempDir } from './helpers/fixtures.ts';
 import { startTokenAuthority } from './helpers/token-authority.ts';
 
 const packageDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));

@@ -10,8 +10,9 @@ import {
   TransientAuthError,
 } from '@codex/login';
 import type { AuthDotJson } from '@codex/protocol';
+import { fakeJwt } from '@codex/test-support';
 import { describe, expect, it } from 'vitest';
-import { chatgptJwt, fakeJwt, tempDir } from './helpers/fixtures.ts';
+import { chatgptJwt, tempDir } from './helpers/fixtures.ts';
 import { type AuthorityReply, startTokenAuthority } from './helpers/token-authority.ts';
 
 const NOW = Date.parse('2026-04-01T12:00:00Z');

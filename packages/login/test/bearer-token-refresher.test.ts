@@ -8,10 +8,10 @@ import {
   createBearerTokenRefresher,
   providerBearerRefresher,
 } from '@codex/login';
+import { fakeJwt } from '@codex/test-support';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   authConfig,
-  fakeJwt,
   scriptRuns,
   tempDir,
   writeScript,

@@ -5,8 +5,9 @@ import {
   planTypeFromRaw,
   planTypeToRaw,
 } from '@codex/protocol';
+import { fakeJwt } from '@codex/test-support';
 import { describe, expect, it } from 'vitest';
-import { chatgptJwt, fakeJwt } from './helpers/fixtures.ts';
+import { chatgptJwt } from './helpers/fixtures.ts';
 
 function plan(raw: string) {
   const info = parseIdToken(chatgptJwt({ plan: raw }));

@@ -1,3 +1,4 @@
+export { fakeJwt } from './fake-jwt.ts';
 export {
   completedEvents,
   completedReply,

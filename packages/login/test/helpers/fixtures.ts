@@ -2,6 +2,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ModelProviderAuthInfo } from '@codex/protocol';
+import { fakeJwt } from '@codex/test-support';
 import { onTestFinished } from 'vitest';
 
 /** A temp directory removed when the current test finishes. */
@@ -60,15 +61,6 @@ export function authConfig(
     cwd: dir,
     ...overrides,
   };
-}
-
-function base64url(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-/** An unsigned JWT with the given claims. */
-export function fakeJwt(claims: Record<string, unknown>): string {
-  return `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(claims)}.sig`;
 }
 
 /** A ChatGPT-style JWT with email, plan, user and account claims. */
