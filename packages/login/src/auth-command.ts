@@ -1,7 +1,6 @@
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type { ModelProviderAuthInfo } from '@codex/protocol';
-import { execa } from 'execa';
 import { AuthCommandError } from './errors.ts';
 import { decodeJwtPayload } from './token-data.ts';
 
@@ -119,6 +118,9 @@ export async function runAuthCommand(
   const prefix = `provider auth command \`${command}\``;
   const program = resolveCommandProgram(command, auth.cwd);
 
+  // Loaded here, not at the top: most runs never spawn a command, and execa is a large share of
+  // the CLI's start-up (esbuild puts it in its own lazily imported chunk).
+  const { execa } = await import('execa');
   const subprocess = execa(program, auth.args, {
     cwd: auth.cwd,
     stdin: 'ignore',

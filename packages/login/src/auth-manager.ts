@@ -6,7 +6,6 @@ import {
   isCodexError,
   resolvedAuthMode,
 } from '@codex/protocol';
-import lockfile from 'proper-lockfile';
 import {
   type AuthStorageBackend,
   type AuthStorageOptions,
@@ -450,6 +449,8 @@ export class AuthManager {
       return work();
     }
     const file = authFilePath(this.codexHome);
+    // Loaded on first use: only a refresh that persists tokens needs the lock.
+    const { default: lockfile } = await import('proper-lockfile');
     const release = await lockfile.lock(file, {
       realpath: false,
       lockfilePath: `${file}.lock`,
