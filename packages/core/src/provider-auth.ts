@@ -81,17 +81,37 @@ export function createProviderAuth(options: ProviderAuthOptions): ProviderAuth {
     const refresher: BearerTokenRefresher = providerBearerRefresher(
       options.providerId,
       provider.auth,
-      options.onSlowCommand === undefined ? {} : { onSlowCommand: options.onSlowCommand },
     );
     const manager = AuthManager.externalBearerOnly(refresher);
+    const { onSlowCommand } = options;
+    // The refresher is shared by the whole process: listen for slow runs only while this client waits on
+    // one, so short-lived clients never pile listeners onto it.
+    const whileWaiting = async <T>(work: () => Promise<T>): Promise<T> => {
+      if (onSlowCommand === undefined) return work();
+      const stopListening = refresher.addSlowCommandListener(onSlowCommand);
+      try {
+        return await work();
+      } finally {
+        stopListening();
+      }
+    };
     return {
       source: 'command',
       // the refresher itself, not manager.auth(): a failing command must fail the turn (SPEC §4.1)
       resolve: async () => {
-        const { accessToken } = await refresher.resolve();
+        const { accessToken } = await whileWaiting(() => refresher.resolve());
         return { headers: bearer(accessToken), token: accessToken, chatgpt: false };
       },
-      unauthorizedRecovery: () => manager.unauthorizedRecovery(),
+      unauthorizedRecovery: () => {
+        const recovery = manager.unauthorizedRecovery();
+        return {
+          hasNext: () => recovery.hasNext(),
+          next: (context) => whileWaiting(() => recovery.next(context)),
+          modeName: () => recovery.modeName(),
+          stepName: () => recovery.stepName(),
+          unavailableReason: () => recovery.unavailableReason(),
+        };
+      },
     };
   }
   const authManager = options.authManager;
