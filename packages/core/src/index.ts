@@ -23,11 +23,19 @@ export {
   parseConfigOverrides,
 } from './config-overrides.ts';
 export {
+  type Credential,
+  type CredentialSource,
+  type CredentialSourceKind,
+  type CredentialSourceOptions,
+  createCredentialSource,
+} from './credential-source.ts';
+export {
   CodexHomeError,
   ConfigLoadError,
   ConfigOverrideError,
   ContextWindowExceededError,
   type CoreError,
+  CredentialError,
   CyberPolicyError,
   EnvVarError,
   formatStatus,
@@ -58,12 +66,6 @@ export {
   type ModelClientOptions,
   type TurnResult,
 } from './model-client.ts';
-export {
-  createProviderAuth,
-  type ProviderAuth,
-  type ProviderAuthOptions,
-  type ResolvedAuth,
-} from './provider-auth.ts';
 export {
   buildResponsesBody,
   buildResponsesUrl,

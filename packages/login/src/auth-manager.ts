@@ -300,7 +300,7 @@ export class AuthManager {
     if (external !== null && external.authMode === 'apikey') {
       const tokens = await external.resolve();
       if (tokens !== null) {
-        return codexAuthFromApiKey(tokens.accessToken);
+        return codexAuthFromApiKey(tokens.accessToken.reveal());
       }
     }
     const cached = this.#cached;

@@ -80,13 +80,14 @@ export function authDotJsonFromExternalTokens(
   if (metadata === null) {
     throw new TransientAuthError('external auth tokens are missing ChatGPT metadata');
   }
-  parseIdToken(tokens.accessToken);
+  const accessToken = tokens.accessToken.reveal();
+  parseIdToken(accessToken);
   return {
     auth_mode: 'chatgptAuthTokens',
     OPENAI_API_KEY: null,
     tokens: {
-      id_token: tokens.accessToken,
-      access_token: tokens.accessToken,
+      id_token: accessToken,
+      access_token: accessToken,
       refresh_token: '',
       account_id: metadata.accountId,
     },

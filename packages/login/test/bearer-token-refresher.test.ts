@@ -61,7 +61,7 @@ describe('BearerTokenRefresher', () => {
 
     const tokens = await refresher.resolve();
 
-    expect(tokens.accessToken).toBe('provider-token');
+    expect(tokens.accessToken.reveal()).toBe('provider-token');
     expect(tokens.chatgptMetadata).toBeNull();
     expect(refresher.runCount).toBe(1);
   });
@@ -71,7 +71,7 @@ describe('BearerTokenRefresher', () => {
     const script = await writeScript(dir, 'abs.sh', 'echo absolute-token');
     const refresher = createBearerTokenRefresher(authConfig('/', { command: script }));
 
-    expect((await refresher.resolve()).accessToken).toBe('absolute-token');
+    expect((await refresher.resolve()).accessToken.reveal()).toBe('absolute-token');
   });
 
   it('looks a bare command name up on PATH', async () => {
@@ -80,7 +80,7 @@ describe('BearerTokenRefresher', () => {
       authConfig(dir, { command: 'echo', args: ['bare-token'] }),
     );
 
-    expect((await refresher.resolve()).accessToken).toBe('bare-token');
+    expect((await refresher.resolve()).accessToken.reveal()).toBe('bare-token');
   });
 
   it('passes args literally without a shell, with stdin closed, in cwd', async () => {
@@ -99,7 +99,7 @@ describe('BearerTokenRefresher', () => {
 
     const { accessToken } = await refresher.resolve();
 
-    expect(accessToken).toBe(`$HOME|a b;echo hi|stdin-closed|${realpathSync(dir)}`);
+    expect(accessToken.reveal()).toBe(`$HOME|a b;echo hi|stdin-closed|${realpathSync(dir)}`);
   });
 
   it('fails with upstream text when the command cannot start', async () => {
@@ -177,7 +177,9 @@ describe('BearerTokenRefresher', () => {
 
     const results = await Promise.all(Array.from({ length: 10 }, () => refresher.resolve()));
 
-    expect(new Set(results.map((tokens) => tokens.accessToken))).toEqual(new Set(['first']));
+    expect(new Set(results.map((tokens) => tokens.accessToken.reveal()))).toEqual(
+      new Set(['first']),
+    );
     expect(refresher.runCount).toBe(1);
     expect(await scriptRuns(dir)).toBe(1);
   });
@@ -196,11 +198,11 @@ describe('BearerTokenRefresher', () => {
     time.advance(1);
     const renewed = await refresher.resolve();
 
-    expect([first.accessToken, cached.accessToken, renewed.accessToken]).toEqual([
-      'first',
-      'first',
-      'second',
-    ]);
+    expect([
+      first.accessToken.reveal(),
+      cached.accessToken.reveal(),
+      renewed.accessToken.reveal(),
+    ]).toEqual(['first', 'first', 'second']);
     expect(refresher.runCount).toBe(2);
   });
 
@@ -218,9 +220,9 @@ describe('BearerTokenRefresher', () => {
     const refreshed = await refresher.refresh({ reason: 'unauthorized', previousAccountId: null });
     const after = await refresher.resolve();
 
-    expect(cached.accessToken).toBe('first');
-    expect(refreshed.accessToken).toBe('second');
-    expect(after.accessToken).toBe('second');
+    expect(cached.accessToken.reveal()).toBe('first');
+    expect(refreshed.accessToken.reveal()).toBe('second');
+    expect(after.accessToken.reveal()).toBe('second');
     expect(refresher.runCount).toBe(2);
   });
 
@@ -233,7 +235,7 @@ describe('BearerTokenRefresher', () => {
     await refresher.refresh({ reason: 'unauthorized', previousAccountId: null });
     const last = await refresher.refresh({ reason: 'unauthorized', previousAccountId: null });
 
-    expect(last.accessToken).toBe('third');
+    expect(last.accessToken.reveal()).toBe('third');
     expect(refresher.runCount).toBe(3);
   });
 
@@ -294,7 +296,7 @@ describe('BearerTokenRefresher', () => {
       rejectedToken: 'first',
     });
 
-    expect(tokens.accessToken).toBe('second');
+    expect(tokens.accessToken.reveal()).toBe('second');
     expect(refresher.runCount).toBe(2);
   });
 
@@ -310,7 +312,9 @@ describe('BearerTokenRefresher', () => {
       ),
     );
 
-    expect(new Set(results.map((tokens) => tokens.accessToken))).toEqual(new Set(['second']));
+    expect(new Set(results.map((tokens) => tokens.accessToken.reveal()))).toEqual(
+      new Set(['second']),
+    );
     expect(refresher.runCount).toBe(2);
     expect(await scriptRuns(dir)).toBe(2);
   });
@@ -327,7 +331,7 @@ describe('BearerTokenRefresher', () => {
       rejectedToken: accessToken,
     });
 
-    expect(tokens.accessToken).toBe('second');
+    expect(tokens.accessToken.reveal()).toBe('second');
   });
 
   it('keeps one refresher per provider id and auth config for the process (SPEC §4.5)', async () => {
@@ -367,11 +371,11 @@ describe('BearerTokenRefresher', () => {
     time.advance(1);
     const renewed = await refresher.resolve();
 
-    expect([first.accessToken, cached.accessToken, renewed.accessToken]).toEqual([
-      'tok-1',
-      'tok-1',
-      'tok-2',
-    ]);
+    expect([
+      first.accessToken.reveal(),
+      cached.accessToken.reveal(),
+      renewed.accessToken.reveal(),
+    ]).toEqual(['tok-1', 'tok-1', 'tok-2']);
   });
 
   it('reads expires_at as RFC 3339 or epoch seconds, and "token" as the token key (SPEC §4.6)', async () => {
@@ -400,11 +404,11 @@ describe('BearerTokenRefresher', () => {
     time.advance(1);
     const renewed = await refresher.resolve();
 
-    expect([first.accessToken, stillCached.accessToken, renewed.accessToken]).toEqual([
-      'rfc',
-      'rfc',
-      'epoch',
-    ]);
+    expect([
+      first.accessToken.reveal(),
+      stillCached.accessToken.reveal(),
+      renewed.accessToken.reveal(),
+    ]).toEqual(['rfc', 'rfc', 'epoch']);
   });
 
   it('treats a plain JWT as stale before its exp, and refresh_interval_ms still caps its age (SPEC §4.6)', async () => {
@@ -429,11 +433,11 @@ describe('BearerTokenRefresher', () => {
     time.advance(1);
     const c = await refresher.resolve();
 
-    expect(a.accessToken).toBe(jwtA);
-    expect(aCached.accessToken).toBe(jwtA);
-    expect(b.accessToken).toBe(jwtB);
-    expect(bCached.accessToken).toBe(jwtB);
-    expect(c.accessToken).toBe('opaque');
+    expect(a.accessToken.reveal()).toBe(jwtA);
+    expect(aCached.accessToken.reveal()).toBe(jwtA);
+    expect(b.accessToken.reveal()).toBe(jwtB);
+    expect(bCached.accessToken.reveal()).toBe(jwtB);
+    expect(c.accessToken.reveal()).toBe('opaque');
   });
 
   it('rejects output with more than one non-empty line (SPEC §4.7)', async () => {
@@ -499,7 +503,7 @@ describe('BearerTokenRefresher', () => {
     const { accessToken } = await refresher.resolve();
     const pid = Number((await readFile(path.join(dir, 'child.pid'), 'utf8')).trim());
 
-    expect(accessToken).toBe('forked-token');
+    expect(accessToken.reveal()).toBe('forked-token');
     expect(pid).toBeGreaterThan(0);
     await vi.waitFor(() => expect(isGone(pid)).toBe(true), { timeout: 10_000, interval: 20 });
   });
@@ -561,7 +565,7 @@ describe('BearerTokenRefresher', () => {
 
     const tokens = await refresher.resolve();
 
-    expect(tokens.accessToken).toBe('slow-token');
+    expect(tokens.accessToken.reveal()).toBe('slow-token');
     expect(notices).toEqual(['./slow.sh']);
   });
 

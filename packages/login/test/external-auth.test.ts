@@ -5,7 +5,7 @@ describe('ExternalAuthTokens', () => {
   it('builds bearer-only tokens without ChatGPT metadata', () => {
     const tokens = ExternalAuthTokens.bearerOnly('token');
 
-    expect(tokens.accessToken).toBe('token');
+    expect(tokens.accessToken.reveal()).toBe('token');
     expect(tokens.chatgptMetadata).toBeNull();
   });
 

@@ -160,7 +160,9 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
       const refreshed = bridge.lastTokens;
       const named =
         externalPlans.get(auth.accessToken) ??
-        (refreshed?.accessToken === auth.accessToken ? refreshed.chatgptMetadata?.planType : null);
+        (refreshed?.accessToken.equals(auth.accessToken)
+          ? refreshed.chatgptMetadata?.planType
+          : null);
       if (named) return wirePlanType(named);
     }
     const info = idTokenInfo(auth);

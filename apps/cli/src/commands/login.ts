@@ -99,12 +99,11 @@ async function loginStatus(overrides: readonly string[], io: CliIo): Promise<num
       `Using the auth command of model provider '${config.modelProviderId}': ${command}\n`,
     );
     let announced = false;
-    const refresher = providerBearerRefresher(config.modelProviderId, provider.auth, {
-      onSlowCommand: (slow) => {
-        if (announced) return;
-        announced = true;
-        io.stderr.write(`${slowCommandText(slow)}\n`);
-      },
+    const refresher = providerBearerRefresher(config.modelProviderId, provider.auth);
+    refresher.addSlowCommandListener((slow) => {
+      if (announced) return;
+      announced = true;
+      io.stderr.write(`${slowCommandText(slow)}\n`);
     });
     try {
       await refresher.resolve();
