@@ -473,7 +473,7 @@ describe('codex app-server (built bin)', () => {
     expectValidWire(app);
   });
 
-  it('sends one refresh request for concurrent 401s on the same token (SPEC §4.4)', async () => {
+  it('sends one refresh request for concurrent 401s on the same token (improvement 4)', async () => {
     await writeConfig();
     server.enqueue(unauthorized, unauthorized);
     server.respond(() => completedReply('turn ok'));

@@ -45,7 +45,7 @@ const CHATGPT_BASE_URL = 'https://chatgpt.com/backend-api/codex';
  * - `reconnecting`: a turn-level retry after a broken stream (`Reconnecting... 2/5`, with the error
  *   text in `details`);
  * - `retrying_request`: a transport-level retry (5xx, 429, network) about to wait `delayMs`;
- * - `auth_command_slow`: the provider's auth command has run for more than 2 s (SPEC §4.11).
+ * - `auth_command_slow`: the provider's auth command has run for more than 2 s (improvement 11).
  */
 export type ClientNotice =
   | { type: 'reconnecting'; attempt: number; max: number; message: string; details: string }
@@ -110,7 +110,7 @@ export interface ModelClient {
 
 /**
  * Whether a failed turn is tried again: broken streams and server errors are; auth failures,
- * 4xx answers (including a second 401, SPEC §4.3) and config errors are not.
+ * 4xx answers (including a second 401, improvement 3) and config errors are not.
  */
 export function isTurnRetryable(error: unknown): boolean {
   if (error instanceof StreamError || error instanceof InternalServerError) return true;

@@ -219,7 +219,7 @@ describe('createModelClient credentials', () => {
 });
 
 describe('createModelClient redaction', () => {
-  it('redacts a token the server quotes back in its 401 body and headers (SPEC §4.9)', async () => {
+  it('redacts a token the server quotes back in its 401 body and headers (improvement 9)', async () => {
     const secret = 'sk-echoed-secret-0123456789';
     await using server = await startResponsesServer();
     server.respond(() => ({
@@ -278,7 +278,7 @@ describe('createModelClient retries', () => {
     expect(server.requests).toHaveLength(3);
   });
 
-  it('waits for Retry-After: 1 on a 429 (SPEC §4.12)', async () => {
+  it('waits for Retry-After: 1 on a 429 (improvement 12)', async () => {
     await using server = await startResponsesServer();
     server.enqueue(
       { kind: 'status', status: 429, body: 'slow down', headers: { 'retry-after': '1' } },
@@ -294,7 +294,7 @@ describe('createModelClient retries', () => {
     expect(server.requests).toHaveLength(2);
   });
 
-  it('prefers retry-after-ms and honours it on a 503 (SPEC §4.12)', async () => {
+  it('prefers retry-after-ms and honours it on a 503 (improvement 12)', async () => {
     await using server = await startResponsesServer();
     server.enqueue(
       {
@@ -322,7 +322,7 @@ describe('createModelClient retries', () => {
     });
   });
 
-  it('does not wait beyond 60 s: a longer Retry-After fails at once (SPEC §4.12)', async () => {
+  it('does not wait beyond 60 s: a longer Retry-After fails at once (improvement 12)', async () => {
     await using server = await startResponsesServer();
     server.respond(() => ({
       kind: 'status',

@@ -121,7 +121,7 @@ describe('provider auth command', () => {
     ]);
   });
 
-  it('ends an always-401 turn after exactly 2 command runs and 2 requests (SPEC §4.3)', async () => {
+  it('ends an always-401 turn after exactly 2 command runs and 2 requests (improvement 3)', async () => {
     await using temp = await tokenDir();
     const script = await writeTokenQueueScript(temp.dir, ['t1', 't2', 't3', 't4', 't5']);
     await using server = await startResponsesServer();
@@ -148,7 +148,7 @@ describe('provider auth command', () => {
     expect(delays).toEqual([]);
   });
 
-  it('fails closed: a failing command sends no request and fails the turn (SPEC §4.1)', async () => {
+  it('fails closed: a failing command sends no request and fails the turn (improvement 1)', async () => {
     await using temp = await tokenDir();
     await writeScript(temp.dir, 'print-token.sh', 'echo run >> runs.log\necho boom >&2\nexit 1');
     await using server = await startResponsesServer();
@@ -166,7 +166,7 @@ describe('provider auth command', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('runs a failing command once per request attempt, not again at turn level (SPEC §4.2)', async () => {
+  it('runs a failing command once per request attempt, not again at turn level (improvement 2)', async () => {
     await using temp = await tokenDir();
     await writeScript(
       temp.dir,
@@ -205,7 +205,7 @@ describe('provider auth command', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('100 concurrent 401s for the same token cause one refresh run (SPEC §4.4)', async () => {
+  it('100 concurrent 401s for the same token cause one refresh run (improvement 4)', async () => {
     await using temp = await tokenDir();
     const script = await writeTokenQueueScript(temp.dir, ['stale', 'fresh', 'spare-1', 'spare-2']);
     await using server = await startResponsesServer();
@@ -224,7 +224,7 @@ describe('provider auth command', () => {
     expect(await script.runs()).toBe(2);
   });
 
-  it('shares one token cache per provider across clients in a process (SPEC §4.5)', async () => {
+  it('shares one token cache per provider across clients in a process (improvement 5)', async () => {
     await using temp = await tokenDir();
     const script = await writeTokenQueueScript(temp.dir, ['shared', 'second']);
     await using server = await startResponsesServer();

@@ -282,7 +282,7 @@ describe('AuthManager', () => {
     expect(second).toEqual({ mode: 'apikey', apiKey: 'provider-token' });
   });
 
-  it('external_bearer_only_auth_manager_fails_closed_when_command_fails (upstream returns none; SPEC §4.1)', async () => {
+  it('external_bearer_only_auth_manager_fails_closed_when_command_fails (upstream returns none; improvement 1)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'fail.sh', 'exit 1');
     const manager = AuthManager.externalBearerOnly(

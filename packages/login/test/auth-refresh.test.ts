@@ -328,7 +328,7 @@ describe('AuthManager token refresh', () => {
     await expect(recovery.next()).rejects.toMatchObject({ reason: 'other' });
   });
 
-  it('adopts tokens another process rotated before spending the refresh token again (SPEC §4.10)', async () => {
+  it('adopts tokens another process rotated before spending the refresh token again (improvement 10)', async () => {
     const { home, authority, manager } = await setup(() => newTokens);
     const recovery = manager.unauthorizedRecovery();
     await recovery.next();

@@ -80,7 +80,7 @@ describe('auth storage', () => {
     expect((await stat(path.join(home, 'auth.json'))).mode & 0o777).toBe(0o600);
   });
 
-  it('writes auth.json atomically: rename over the old file, no temp file left (SPEC §4.10)', async () => {
+  it('writes auth.json atomically: rename over the old file, no temp file left (improvement 10)', async () => {
     const home = await tempDir();
     const storage = new FileAuthStorage(home);
     await writeFile(path.join(home, 'auth.json'), '{"OPENAI_API_KEY":"sk-old"}', { mode: 0o644 });

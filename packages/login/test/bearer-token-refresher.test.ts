@@ -239,7 +239,7 @@ describe('BearerTokenRefresher', () => {
     expect(refresher.runCount).toBe(3);
   });
 
-  it('fails closed: resolve() rejects when the command fails, with no token-less fallback (SPEC §4.1)', async () => {
+  it('fails closed: resolve() rejects when the command fails, with no token-less fallback (improvement 1)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'fail.sh', 'echo denied >&2\nexit 1');
     const refresher = createBearerTokenRefresher(authConfig(dir, { command: './fail.sh' }));
@@ -251,7 +251,7 @@ describe('BearerTokenRefresher', () => {
     await expect(manager.auth()).rejects.toBeInstanceOf(AuthCommandError);
   });
 
-  it('fails closed after a cached token went stale and the command starts failing (SPEC §4.1)', async () => {
+  it('fails closed after a cached token went stale and the command starts failing (improvement 1)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'once.sh', 'if [ -f used ]; then exit 1; fi\ntouch used\necho first');
     const time = clock();
@@ -265,7 +265,7 @@ describe('BearerTokenRefresher', () => {
     await expect(refresher.resolve()).rejects.toBeInstanceOf(AuthCommandError);
   });
 
-  it('runs a failing command once per failure, however many callers wait on it (SPEC §4.2)', async () => {
+  it('runs a failing command once per failure, however many callers wait on it (improvement 2)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'fail.sh', 'echo run >> runs.log\nexit 1');
     const refresher = createBearerTokenRefresher(authConfig(dir, { command: './fail.sh' }));
@@ -283,7 +283,7 @@ describe('BearerTokenRefresher', () => {
     expect(await scriptRuns(dir)).toBe(1);
   });
 
-  it('returns the newer cached token for a stale rejected token without running (SPEC §4.4)', async () => {
+  it('returns the newer cached token for a stale rejected token without running (improvement 4)', async () => {
     const dir = await tempDir();
     await writeTokenScript(dir, ['first', 'second', 'third']);
     const refresher = createBearerTokenRefresher(authConfig(dir));
@@ -300,7 +300,7 @@ describe('BearerTokenRefresher', () => {
     expect(refresher.runCount).toBe(2);
   });
 
-  it('runs the command once for 100 concurrent refresh() calls for the same rejected token (SPEC §4.4)', async () => {
+  it('runs the command once for 100 concurrent refresh() calls for the same rejected token (improvement 4)', async () => {
     const dir = await tempDir();
     await writeTokenScript(dir, ['first', 'second', 'third']);
     const refresher = createBearerTokenRefresher(authConfig(dir));
@@ -319,7 +319,7 @@ describe('BearerTokenRefresher', () => {
     expect(await scriptRuns(dir)).toBe(2);
   });
 
-  it('reruns when the rejected token is the cached one (SPEC §4.4)', async () => {
+  it('reruns when the rejected token is the cached one (improvement 4)', async () => {
     const dir = await tempDir();
     await writeTokenScript(dir, ['first', 'second']);
     const refresher = createBearerTokenRefresher(authConfig(dir));
@@ -334,7 +334,7 @@ describe('BearerTokenRefresher', () => {
     expect(tokens.accessToken.reveal()).toBe('second');
   });
 
-  it('keeps one refresher per provider id and auth config for the process (SPEC §4.5)', async () => {
+  it('keeps one refresher per provider id and auth config for the process (improvement 5)', async () => {
     const dir = await tempDir();
     await writeTokenScript(dir, ['first', 'second']);
 
@@ -352,7 +352,7 @@ describe('BearerTokenRefresher', () => {
     expect(otherConfig).not.toBe(first);
   });
 
-  it('treats a JSON token as stale at expiry minus min(60 s, 10% of its lifetime) (SPEC §4.6)', async () => {
+  it('treats a JSON token as stale at expiry minus min(60 s, 10% of its lifetime) (improvement 6)', async () => {
     const dir = await tempDir();
     await writeScript(
       dir,
@@ -378,7 +378,7 @@ describe('BearerTokenRefresher', () => {
     ]).toEqual(['tok-1', 'tok-1', 'tok-2']);
   });
 
-  it('reads expires_at as RFC 3339 or epoch seconds, and "token" as the token key (SPEC §4.6)', async () => {
+  it('reads expires_at as RFC 3339 or epoch seconds, and "token" as the token key (improvement 6)', async () => {
     const dir = await tempDir();
     const time = clock(Date.parse('2030-01-01T00:00:00Z'));
     await writeFile(
@@ -411,7 +411,7 @@ describe('BearerTokenRefresher', () => {
     ]).toEqual(['rfc', 'rfc', 'epoch']);
   });
 
-  it('treats a plain JWT as stale before its exp, and refresh_interval_ms still caps its age (SPEC §4.6)', async () => {
+  it('treats a plain JWT as stale before its exp, and refresh_interval_ms still caps its age (improvement 6)', async () => {
     const dir = await tempDir();
     const time = clock(1_800_000_000_000);
     const iat = 1_800_000_000;
@@ -440,7 +440,7 @@ describe('BearerTokenRefresher', () => {
     expect(c.accessToken.reveal()).toBe('opaque');
   });
 
-  it('rejects output with more than one non-empty line (SPEC §4.7)', async () => {
+  it('rejects output with more than one non-empty line (improvement 7)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'two.sh', 'echo one\necho\necho two');
     const refresher = createBearerTokenRefresher(authConfig(dir, { command: './two.sh' }));
@@ -452,7 +452,7 @@ describe('BearerTokenRefresher', () => {
     );
   });
 
-  it('rejects stdout over 1 MiB (SPEC §4.7)', async () => {
+  it('rejects stdout over 1 MiB (improvement 7)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'big.sh', 'head -c 1100000 /dev/zero | tr "\\0" "a"');
     const refresher = createBearerTokenRefresher(authConfig(dir, { command: './big.sh' }));
@@ -462,7 +462,7 @@ describe('BearerTokenRefresher', () => {
     expect(error.message).toBe('provider auth command `./big.sh` wrote more than 1 MiB to stdout');
   });
 
-  it('rejects a token with control characters (SPEC §4.7)', async () => {
+  it('rejects a token with control characters (improvement 7)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'ctl.sh', "printf 'abc\\033def\\n'");
     const refresher = createBearerTokenRefresher(authConfig(dir, { command: './ctl.sh' }));
@@ -474,7 +474,7 @@ describe('BearerTokenRefresher', () => {
     );
   });
 
-  it('kills the whole process group on timeout, grandchildren included (SPEC §4.8)', async () => {
+  it('kills the whole process group on timeout, grandchildren included (improvement 8)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'tree.sh', 'sleep 60 &\necho $! > grandchild.pid\nsleep 60\necho late');
     const refresher = createBearerTokenRefresher(
@@ -489,7 +489,7 @@ describe('BearerTokenRefresher', () => {
     await vi.waitFor(() => expect(isGone(pid)).toBe(true), { timeout: 10_000, interval: 20 });
   });
 
-  it('reaps a forked child that holds stdout open once the command exits (SPEC §4.8)', async () => {
+  it('reaps a forked child that holds stdout open once the command exits (improvement 8)', async () => {
     const dir = await tempDir();
     await writeScript(
       dir,
@@ -508,7 +508,7 @@ describe('BearerTokenRefresher', () => {
     await vi.waitFor(() => expect(isGone(pid)).toBe(true), { timeout: 10_000, interval: 20 });
   });
 
-  it('caps stderr quoted in an error at 2 KiB (SPEC §4.9)', async () => {
+  it('caps stderr quoted in an error at 2 KiB (improvement 9)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'noisy.sh', 'head -c 10000 /dev/zero | tr "\\0" "e" >&2\nexit 1');
     const refresher = createBearerTokenRefresher(authConfig(dir, { command: './noisy.sh' }));
@@ -521,7 +521,7 @@ describe('BearerTokenRefresher', () => {
     expect(error.message.length).toBeLessThan(prefix.length + 2048 + 100);
   });
 
-  it('never puts a token in an error message (SPEC §4.9)', async () => {
+  it('never puts a token in an error message (improvement 9)', async () => {
     const canary = 'canary-7f3a9c1e5b';
     const dir = await tempDir();
     await writeScript(dir, 'leak-exit.sh', `echo ${canary}\necho "bad ${canary}" >&2\nexit 1`);
@@ -551,7 +551,7 @@ describe('BearerTokenRefresher', () => {
     }
   });
 
-  it('calls onSlowCommand once when a run passes the slow threshold (SPEC §4.11)', async () => {
+  it('calls onSlowCommand once when a run passes the slow threshold (improvement 11)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'slow.sh', 'while [ ! -f go ]; do sleep 0.02; done\necho slow-token');
     const notices: string[] = [];
@@ -569,7 +569,7 @@ describe('BearerTokenRefresher', () => {
     expect(notices).toEqual(['./slow.sh']);
   });
 
-  it('does not call onSlowCommand for a fast run (SPEC §4.11)', async () => {
+  it('does not call onSlowCommand for a fast run (improvement 11)', async () => {
     const dir = await tempDir();
     await writeTokenScript(dir, ['fast']);
     const onSlowCommand = vi.fn();

@@ -20,7 +20,7 @@ describe('ExternalAuthTokens', () => {
     });
   });
 
-  it('redacts the token when serialized (SPEC §4.9)', () => {
+  it('redacts the token when serialized (improvement 9)', () => {
     const text = JSON.stringify(ExternalAuthTokens.chatgpt('secret-token-value', 'org'));
 
     expect(text).not.toContain('secret-token-value');

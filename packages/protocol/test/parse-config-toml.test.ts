@@ -230,13 +230,13 @@ describe('parseConfigToml', () => {
     expect(isCodexError(error)).toBe(true);
   });
 
-  it('does not echo a secret from a broken line in a syntax error (SPEC §4.9)', () => {
+  it('does not echo a secret from a broken line in a syntax error (improvement 9)', () => {
     const error = parseError('experimental_bearer_token = "sk-secret-value\n');
 
     expect(error.message).not.toContain('sk-secret-value');
   });
 
-  it('does not echo a string value in a type error (SPEC §4.9)', () => {
+  it('does not echo a string value in a type error (improvement 9)', () => {
     const error = parseError('[model_providers.corp]\nrequest_max_retries = "sk-secret-value"\n');
 
     expect(error.message).not.toContain('sk-secret-value');
