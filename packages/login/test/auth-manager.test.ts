@@ -21,6 +21,7 @@ import {
   authConfig,
   chatgptJwt,
   StaticChatgptAuth,
+  scriptRuns,
   tempDir,
   writeScript,
   writeTokenScript,
@@ -223,15 +224,19 @@ describe('AuthManager', () => {
   it('external_bearer_only_auth_manager_disables_auto_refresh_when_interval_is_zero', async () => {
     const dir = await tempDir();
     await writeTokenScript(dir, ['provider-token', 'next-token']);
+    let now = Date.parse('2026-04-01T12:00:00Z');
     const manager = AuthManager.externalBearerOnly(
-      createBearerTokenRefresher(authConfig(dir, { refresh_interval_ms: 0 })),
+      createBearerTokenRefresher(authConfig(dir, { refresh_interval_ms: 0 }), { now: () => now }),
     );
 
     const first = await manager.auth();
+    // far past the 60 s default interval: only a disabled auto refresh keeps the first token
+    now += 24 * 60 * 60_000;
     const second = await manager.auth();
 
     expect(first).toEqual({ mode: 'apikey', apiKey: 'provider-token' });
     expect(second).toEqual({ mode: 'apikey', apiKey: 'provider-token' });
+    expect(await scriptRuns(dir)).toBe(1);
   });
 
   it('external_bearer_only_auth_manager_fails_closed_when_command_fails (upstream returns none; SPEC §4.1)', async () => {
