@@ -6,22 +6,7 @@ export {
   resolveCommandProgram,
   runAuthCommand,
 } from './auth-command.ts';
-export {
-  ACCESS_TOKEN_REFRESH_WINDOW_MS,
-  AuthManager,
-  type AuthManagerOptions,
-  CODEX_API_KEY_ENV_VAR,
-  enforceLoginRestrictions,
-  type LoginRestrictions,
-  loginWithApiKey,
-  loginWithChatgptAuthTokens,
-  logout,
-  logoutAllStores,
-  revokeAuthTokens,
-  TOKEN_REFRESH_INTERVAL_MS,
-  type UnauthorizedRecovery,
-  type UnauthorizedRecoveryStep,
-} from './auth-manager.ts';
+export { AuthManager, type AuthManagerOptions } from './auth-manager.ts';
 export {
   type AuthStorageBackend,
   type AuthStorageOptions,
@@ -48,6 +33,10 @@ export {
   providerBearerRefresher,
 } from './bearer-token-refresher.ts';
 export {
+  ACCESS_TOKEN_REFRESH_WINDOW_MS,
+  TOKEN_REFRESH_INTERVAL_MS,
+} from './chatgpt-token-refresh.ts';
+export {
   authDotJsonFromExternalTokens,
   bearerToken,
   type CodexAuth,
@@ -73,6 +62,16 @@ export {
   type ExternalAuthRefreshContext,
   ExternalAuthTokens,
 } from './external-auth.ts';
+export { CODEX_API_KEY_ENV_VAR } from './load-auth.ts';
+export {
+  enforceLoginRestrictions,
+  type LoginRestrictions,
+  loginWithApiKey,
+  loginWithChatgptAuthTokens,
+  logout,
+  logoutAllStores,
+  revokeAuthTokens,
+} from './login-actions.ts';
 export {
   CLIENT_ID,
   classifyRefreshFailure,
@@ -90,3 +89,4 @@ export {
   parseIdToken,
   parseJwtExpiration,
 } from './token-data.ts';
+export type { UnauthorizedRecovery, UnauthorizedRecoveryStep } from './unauthorized-recovery.ts';
