@@ -278,6 +278,37 @@ describe('createModelClient retries', () => {
     expect(server.requests).toHaveLength(3);
   });
 
+  it.each([
+    [500, 'status'],
+    [502, 'status'],
+    [0, 'drop'],
+  ] as const)(
+    'spends one retry budget: always-%i costs request_max_retries + 1 requests per turn (improvement 14)',
+    async (status, kind) => {
+      await using server = await startResponsesServer();
+      server.respond(() =>
+        kind === 'drop' ? { kind: 'drop' } : { kind: 'status', status, body: 'down' },
+      );
+      const config = await loadProviderConfig(
+        providerToml(server.url, 'request_max_retries = 3\nstream_max_retries = 4'),
+      );
+      const { sleep, delays } = recordingSleep();
+      const notices: ClientNotice[] = [];
+      const client = createModelClient({
+        config,
+        env: {},
+        sleep,
+        onNotice: (notice) => notices.push(notice),
+      });
+
+      await client.runTurn(turn).catch(() => {});
+
+      expect(server.requests).toHaveLength(4);
+      expect(delays).toHaveLength(3);
+      expect(notices.filter((notice) => notice.type === 'reconnecting')).toEqual([]);
+    },
+  );
+
   it('waits for Retry-After: 1 on a 429 (improvement 12)', async () => {
     await using server = await startResponsesServer();
     server.enqueue(

@@ -100,14 +100,7 @@ export class AuthManager {
     return manager;
   }
 
-  /** A manager whose only auth is an external bearer source (a provider auth command). */
-  static externalBearerOnly(refresher: ExternalAuth): AuthManager {
-    const manager = new AuthManager({ codexHome: 'non-existent', enableCodexApiKeyEnv: false });
-    manager.#external = refresher;
-    return manager;
-  }
-
-  /** Makes an external source (auth command or parent app) consulted before requests and after a 401. */
+  /** Makes a parent app's ChatGPT token source the one asked for new tokens after a 401. */
   setExternalAuth(external: ExternalAuth): void {
     this.#external = external;
   }
@@ -128,13 +121,6 @@ export class AuthManager {
    */
   async auth(): Promise<CodexAuth | null> {
     await this.#ready;
-    const external = this.#external;
-    if (external !== null && external.authMode === 'apikey') {
-      const tokens = await external.resolve();
-      if (tokens !== null) {
-        return codexAuthFromApiKey(tokens.accessToken.reveal());
-      }
-    }
     const cached = this.#cached;
     if (cached === null) {
       return null;
@@ -295,9 +281,6 @@ export class AuthManager {
       });
     } catch (error) {
       throw isCodexError(error) ? error : new TransientAuthError(message(error), { cause: error });
-    }
-    if (external.authMode === 'apikey') {
-      return;
     }
     const record = authDotJsonFromExternalRefresh(
       tokens,

@@ -54,10 +54,7 @@ export class UnauthorizedRecoveryImpl implements UnauthorizedRecovery {
     if (this.#pinned !== null) {
       return this.#pinned.mode;
     }
-    return this.#host.externalAuthMode() === 'apikey' ||
-      this.#host.authCached()?.mode === 'chatgptAuthTokens'
-      ? 'external'
-      : 'managed';
+    return this.#host.authCached()?.mode === 'chatgptAuthTokens' ? 'external' : 'managed';
   }
 
   #currentStep(): UnauthorizedRecoveryStep {
@@ -65,9 +62,6 @@ export class UnauthorizedRecoveryImpl implements UnauthorizedRecovery {
   }
 
   #unavailable(): 'not_chatgpt_auth' | 'no_external_auth' | null {
-    if (this.#host.externalAuthMode() === 'apikey') {
-      return null;
-    }
     const cached = this.#host.authCached();
     if (cached === null || cached.mode === 'apikey') {
       return 'not_chatgpt_auth';

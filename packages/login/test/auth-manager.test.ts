@@ -209,49 +209,6 @@ describe('AuthManager', () => {
     ).toThrow('external auth tokens are missing ChatGPT metadata');
   });
 
-  it('external_bearer_only_auth_manager_uses_cached_provider_token', async () => {
-    const dir = await tempDir();
-    await writeTokenScript(dir, ['provider-token', 'next-token']);
-    const manager = AuthManager.externalBearerOnly(createBearerTokenRefresher(authConfig(dir)));
-
-    const first = await manager.auth();
-    const second = await manager.auth();
-
-    expect(first).toEqual({ mode: 'apikey', apiKey: 'provider-token' });
-    expect(second).toEqual({ mode: 'apikey', apiKey: 'provider-token' });
-  });
-
-  it('external_bearer_only_auth_manager_disables_auto_refresh_when_interval_is_zero', async () => {
-    const dir = await tempDir();
-    await writeTokenScript(dir, ['provider-token', 'next-token']);
-    let now = Date.parse('2026-04-01T12:00:00Z');
-    const manager = AuthManager.externalBearerOnly(
-      createBearerTokenRefresher(authConfig(dir, { refresh_interval_ms: 0 }), { now: () => now }),
-    );
-
-    const first = await manager.auth();
-    // far past the 60 s default interval: only a disabled auto refresh keeps the first token
-    now += 24 * 60 * 60_000;
-    const second = await manager.auth();
-
-    expect(first).toEqual({ mode: 'apikey', apiKey: 'provider-token' });
-    expect(second).toEqual({ mode: 'apikey', apiKey: 'provider-token' });
-    expect(await scriptRuns(dir)).toBe(1);
-  });
-
-  it('external_bearer_only_auth_manager_fails_closed_when_command_fails (upstream returns none; improvement 1)', async () => {
-    const dir = await tempDir();
-    await writeScript(dir, 'fail.sh', 'exit 1');
-    const manager = AuthManager.externalBearerOnly(
-      createBearerTokenRefresher(authConfig(dir, { command: './fail.sh' })),
-    );
-
-    await expect(manager.auth()).rejects.toThrow(
-      'provider auth command `./fail.sh` exited with status exit status: 1',
-    );
-    await expect(manager.auth()).rejects.toBeInstanceOf(AuthCommandError);
-  });
-
   it('external_chatgpt_auth_manager_refresh_persists_ephemeral_auth', async () => {
     const home = await tempDir();
     const manager = AuthManager.create({ codexHome: home, enableCodexApiKeyEnv: false });

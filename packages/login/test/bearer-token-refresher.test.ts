@@ -48,6 +48,41 @@ afterEach(() => {
 });
 
 describe('BearerTokenRefresher', () => {
+  it('external_bearer_only_auth_manager_uses_cached_provider_token', async () => {
+    const dir = await tempDir();
+    await writeTokenScript(dir, ['provider-token', 'next-token']);
+    const refresher = createBearerTokenRefresher(authConfig(dir));
+
+    const first = await refresher.resolve();
+    const second = await refresher.resolve();
+
+    expect([first.accessToken.reveal(), second.accessToken.reveal()]).toEqual([
+      'provider-token',
+      'provider-token',
+    ]);
+    expect(refresher.runCount).toBe(1);
+  });
+
+  it('external_bearer_only_auth_manager_disables_auto_refresh_when_interval_is_zero', async () => {
+    const dir = await tempDir();
+    await writeTokenScript(dir, ['provider-token', 'next-token']);
+    let now = Date.parse('2026-04-01T12:00:00Z');
+    const refresher = createBearerTokenRefresher(authConfig(dir, { refresh_interval_ms: 0 }), {
+      now: () => now,
+    });
+
+    const first = await refresher.resolve();
+    // far past the 60 s default interval: only a disabled auto refresh keeps the first token
+    now += 24 * 60 * 60_000;
+    const second = await refresher.resolve();
+
+    expect([first.accessToken.reveal(), second.accessToken.reveal()]).toEqual([
+      'provider-token',
+      'provider-token',
+    ]);
+    expect(await scriptRuns(dir)).toBe(1);
+  });
+
   it('reports apikey as its auth mode (R1)', () => {
     const refresher = createBearerTokenRefresher(authConfig('/tmp'));
 
@@ -243,12 +278,11 @@ describe('BearerTokenRefresher', () => {
     const dir = await tempDir();
     await writeScript(dir, 'fail.sh', 'echo denied >&2\nexit 1');
     const refresher = createBearerTokenRefresher(authConfig(dir, { command: './fail.sh' }));
-    const manager = AuthManager.externalBearerOnly(refresher);
 
     await expect(refresher.resolve()).rejects.toThrow(
       'provider auth command `./fail.sh` exited with status exit status: 1: denied',
     );
-    await expect(manager.auth()).rejects.toBeInstanceOf(AuthCommandError);
+    await expect(refresher.resolve()).rejects.toBeInstanceOf(AuthCommandError);
   });
 
   it('fails closed after a cached token went stale and the command starts failing (improvement 1)', async () => {
@@ -341,12 +375,12 @@ describe('BearerTokenRefresher', () => {
     const first = providerBearerRefresher('corp', authConfig(dir));
     await first.resolve();
     const again = providerBearerRefresher('corp', authConfig(`${dir}/`));
-    const second = await AuthManager.externalBearerOnly(again).auth();
+    const second = await again.resolve();
     const otherProvider = providerBearerRefresher('other', authConfig(dir));
     const otherConfig = providerBearerRefresher('corp', authConfig(dir, { args: ['x'] }));
 
     expect(again).toBe(first);
-    expect(second).toEqual({ mode: 'apikey', apiKey: 'first' });
+    expect(second.accessToken.reveal()).toBe('first');
     expect(first.runCount).toBe(1);
     expect(otherProvider).not.toBe(first);
     expect(otherConfig).not.toBe(first);

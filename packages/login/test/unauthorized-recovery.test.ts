@@ -83,9 +83,13 @@ describe('UnauthorizedRecovery', () => {
     const home = await tempDir();
     await saveAuthDotJson(home, record(), 'file');
     const managed = AuthManager.create({ codexHome: home, enableCodexApiKeyEnv: false });
-    const dir = await tempDir();
-    await writeTokenScript(dir, ['t']);
-    const external = AuthManager.externalBearerOnly(createBearerTokenRefresher(authConfig(dir)));
+    const external = AuthManager.create({
+      codexHome: await tempDir(),
+      enableCodexApiKeyEnv: false,
+    });
+    await external.loginWithChatgptAuthTokens(
+      ExternalAuthTokens.chatgpt(chatgptJwt({ accountId: 'org' }), 'org', 'pro'),
+    );
 
     const managedRecovery = managed.unauthorizedRecovery();
     const externalRecovery = external.unauthorizedRecovery();
@@ -198,39 +202,6 @@ describe('UnauthorizedRecovery', () => {
 });
 
 describe('UnauthorizedRecovery with an external source', () => {
-  it('unauthorized_recovery_uses_external_refresh_for_bearer_manager', async () => {
-    const dir = await tempDir();
-    await writeTokenScript(dir, ['provider-token', 'refreshed-provider-token']);
-    const manager = AuthManager.externalBearerOnly(
-      createBearerTokenRefresher(authConfig(dir, { refresh_interval_ms: 0 })),
-    );
-    await manager.auth();
-    const recovery = manager.unauthorizedRecovery();
-
-    expect(recovery.hasNext()).toBe(true);
-    expect(recovery.modeName()).toBe('external');
-    expect(recovery.stepName()).toBe('external_refresh');
-    expect(await recovery.next()).toEqual({ authStateChanged: true });
-    expect(await manager.auth()).toEqual({ mode: 'apikey', apiKey: 'refreshed-provider-token' });
-    expect(recovery.hasNext()).toBe(false);
-    expect(recovery.unavailableReason()).toBe('recovery_exhausted');
-  });
-
-  it('passes the rejected token from next() to the external refresh (U5)', async () => {
-    const dir = await tempDir();
-    await writeTokenScript(dir, ['first', 'second', 'third']);
-    const refresher = createBearerTokenRefresher(authConfig(dir, { refresh_interval_ms: 0 }));
-    const manager = AuthManager.externalBearerOnly(refresher);
-    await manager.auth();
-    await refresher.refresh({ reason: 'unauthorized', previousAccountId: null });
-
-    const result = await manager.unauthorizedRecovery().next({ rejectedToken: 'first' });
-
-    expect(result).toEqual({ authStateChanged: true });
-    expect(await manager.auth()).toEqual({ mode: 'apikey', apiKey: 'second' });
-    expect(refresher.runCount).toBe(2);
-  });
-
   it('rejects an external ChatGPT refresh for another workspace (R20)', async () => {
     const home = await tempDir();
     const manager = AuthManager.create({
