@@ -45,6 +45,8 @@ type Flight = {
   waiters: number;
   /** A caller without a signal is waiting: the run is never aborted on a caller's behalf. */
   pinned: boolean;
+  /** Started ahead of expiry with nobody waiting; its failure is not the first caller's to report. */
+  readonly background: boolean;
 };
 
 function staleAt(result: CommandToken, fetchedAtMs: number): number | null {
@@ -129,7 +131,13 @@ export class BearerTokenRefresher implements ExternalAuth {
       this.#maybeRenewAhead(cached);
       return ExternalAuthTokens.bearerOnly(cached.token);
     }
-    const entry = await this.#join(cached === null ? 'initial' : 'expired', options.signal);
+    const reason = cached === null ? 'initial' : 'expired';
+    const background = this.#inFlight?.background === true;
+    const entry = await this.#join(reason, options.signal).catch((error: unknown) => {
+      // a failed background renewal is tried again for the caller that needs the token now
+      if (background && !options.signal?.aborted) return this.#join(reason, options.signal);
+      throw error;
+    });
     return ExternalAuthTokens.bearerOnly(entry.token);
   }
 
@@ -186,15 +194,15 @@ export class BearerTokenRefresher implements ExternalAuth {
       entry.fetchedAtMs + REFRESH_AHEAD_RATIO * (entry.staleAtMs - entry.fetchedAtMs);
     if (this.#now() < renewAtMs) return;
     // Nobody waits on a background renewal: a failure is forgotten and tried again on a later call.
-    this.#start('expired').promise.catch(() => {});
+    this.#start('expired', true).promise.catch(() => {});
   }
 
-  #start(reason: TokenRequestReason): Flight {
+  #start(reason: TokenRequestReason, background = false): Flight {
     const controller = new AbortController();
     const promise = this.#run(reason, controller.signal).finally(() => {
       if (this.#inFlight === flight) this.#inFlight = null;
     });
-    const flight: Flight = { promise, controller, waiters: 0, pinned: false };
+    const flight: Flight = { promise, controller, waiters: 0, pinned: false, background };
     this.#inFlight = flight;
     return flight;
   }

@@ -22,7 +22,7 @@ export function authSnapshotKey(auth: CodexAuth | null): string | null {
     return null;
   }
   return auth.mode === 'apikey'
-    ? JSON.stringify(['apikey', auth.apiKey])
+    ? JSON.stringify(['apikey', auth.apiKey.reveal()])
     : JSON.stringify([auth.mode, auth.authDotJson]);
 }
 

@@ -1,18 +1,13 @@
+export type { CommandToken } from './auth-command.ts';
 export {
-  type CommandToken,
-  MAX_QUOTED_STDERR_BYTES,
-  MAX_STDOUT_BYTES,
-  parseAuthCommandOutput,
-  resolveCommandProgram,
-  runAuthCommand,
-} from './auth-command.ts';
-export { AuthManager, type AuthManagerOptions } from './auth-manager.ts';
+  AuthManager,
+  type AuthManagerOptions,
+} from './auth-manager.ts';
 export {
   type AuthStorageBackend,
   type AuthStorageOptions,
   AutoAuthStorage,
   authFilePath,
-  computeStoreKey,
   createAuthStorage,
   EphemeralAuthStorage,
   FileAuthStorage,
@@ -20,38 +15,27 @@ export {
   KeyringAuthStorage,
   type KeyringStore,
   loadAuthDotJson,
-  parseAuthDotJson,
   saveAuthDotJson,
-  writeFileAtomic,
 } from './auth-storage.ts';
 export {
   BearerTokenRefresher,
   type BearerTokenRefresherOptions,
   clearProviderBearerRefreshers,
   createBearerTokenRefresher,
-  MAX_EXPIRY_SKEW_MS,
   providerBearerRefresher,
 } from './bearer-token-refresher.ts';
+
 export {
-  ACCESS_TOKEN_REFRESH_WINDOW_MS,
-  TOKEN_REFRESH_INTERVAL_MS,
-} from './chatgpt-token-refresh.ts';
-export {
-  authDotJsonFromExternalTokens,
   bearerToken,
   type CodexAuth,
-  codexAuthAccountId,
-  codexAuthFromApiKey,
   codexAuthFromAuthDotJson,
 } from './codex-auth.ts';
 export {
-  ACCOUNT_CHANGED_MESSAGE,
   AuthCommandError,
   AuthStorageError,
   InvalidTokenError,
   type LoginError,
   LoginRestrictionError,
-  REFRESH_TOKEN_MESSAGES,
   RefreshTokenFailedError,
   type RefreshTokenFailedReason,
   TransientAuthError,
@@ -62,31 +46,17 @@ export {
   type ExternalAuthRefreshContext,
   ExternalAuthTokens,
 } from './external-auth.ts';
-export { CODEX_API_KEY_ENV_VAR } from './load-auth.ts';
+
 export {
   enforceLoginRestrictions,
   type LoginRestrictions,
   loginWithApiKey,
   loginWithChatgptAuthTokens,
   logout,
-  logoutAllStores,
-  revokeAuthTokens,
 } from './login-actions.ts';
+
 export {
-  CLIENT_ID,
-  classifyRefreshFailure,
-  REFRESH_TOKEN_URL,
-  REFRESH_TOKEN_URL_OVERRIDE_ENV_VAR,
-  REVOKE_TOKEN_URL,
-  REVOKE_TOKEN_URL_OVERRIDE_ENV_VAR,
-  requestTokenRefresh,
-  revokeTokenUrl,
-  tryParseErrorMessage,
-} from './token-authority.ts';
-export {
-  decodeJwtPayload,
   type IdTokenInfo,
   parseIdToken,
-  parseJwtExpiration,
 } from './token-data.ts';
 export type { UnauthorizedRecovery, UnauthorizedRecoveryStep } from './unauthorized-recovery.ts';

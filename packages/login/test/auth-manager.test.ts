@@ -4,7 +4,6 @@ import path from 'node:path';
 import {
   AuthCommandError,
   AuthManager,
-  authDotJsonFromExternalTokens,
   bearerToken,
   createBearerTokenRefresher,
   EphemeralAuthStorage,
@@ -17,6 +16,7 @@ import {
 } from '@codex/login';
 import type { AuthDotJson } from '@codex/protocol';
 import { describe, expect, it } from 'vitest';
+import { authDotJsonFromExternalTokens } from '../src/codex-auth.ts';
 import {
   authConfig,
   chatgptJwt,
@@ -101,7 +101,7 @@ describe('AuthManager', () => {
 
     expect(auth.mode).toBe('chatgpt');
     expect(auth.accountId).toBeNull();
-    expect(bearerToken(auth)).toBe('a');
+    expect(bearerToken(auth).reveal()).toBe('a');
     expect(info).toEqual({
       email: 'user@example.com',
       chatgptPlanType: { kind: 'known', plan: 'pro' },
@@ -233,8 +233,7 @@ describe('AuthManager', () => {
     expect(info.chatgptAccountId).toBe('org_refreshed');
     expect(info.chatgptPlanType).toEqual({ kind: 'known', plan: 'business' });
     expect(existsSync(path.join(home, 'auth.json'))).toBe(false);
-    expect(bearerToken(manager.authCached() ?? { mode: 'apikey', apiKey: '' })).toBe(
-      refreshedToken,
-    );
+    const cached = manager.authCached();
+    expect(cached === null ? null : bearerToken(cached).reveal()).toBe(refreshedToken);
   });
 });

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   AuthManager,
-  CLIENT_ID,
   loadAuthDotJson,
   RefreshTokenFailedError,
   saveAuthDotJson,
@@ -11,6 +10,7 @@ import {
 import type { AuthDotJson } from '@codex/protocol';
 import { fakeJwt } from '@codex/test-support';
 import { describe, expect, it } from 'vitest';
+import { CLIENT_ID } from '../src/token-authority.ts';
 import { chatgptJwt, tempDir } from './helpers/fixtures.ts';
 import { type AuthorityReply, startTokenAuthority } from './helpers/token-authority.ts';
 

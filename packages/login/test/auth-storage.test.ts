@@ -4,7 +4,6 @@ import path from 'node:path';
 import {
   AuthManager,
   AutoAuthStorage,
-  computeStoreKey,
   createAuthStorage,
   EphemeralAuthStorage,
   FileAuthStorage,
@@ -14,6 +13,7 @@ import {
 } from '@codex/login';
 import type { AuthDotJson } from '@codex/protocol';
 import { describe, expect, it } from 'vitest';
+import { computeStoreKey } from '../src/auth-storage.ts';
 import { chatgptJwt, tempDir } from './helpers/fixtures.ts';
 
 const sample: AuthDotJson = {

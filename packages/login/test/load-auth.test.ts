@@ -1,5 +1,4 @@
 import {
-  computeStoreKey,
   EphemeralAuthStorage,
   ExternalAuthTokens,
   KEYRING_SERVICE,
@@ -8,6 +7,7 @@ import {
 } from '@codex/login';
 import type { AuthCredentialsStoreMode, AuthDotJson } from '@codex/protocol';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { computeStoreKey } from '../src/auth-storage.ts';
 import { authDotJsonFromExternalTokens } from '../src/codex-auth.ts';
 import { type AuthSource, loadAuth, loadAuthSync } from '../src/load-auth.ts';
 import { chatgptJwt, tempDir } from './helpers/fixtures.ts';

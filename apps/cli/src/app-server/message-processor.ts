@@ -159,7 +159,7 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
     if (auth.mode === 'chatgptAuthTokens') {
       const refreshed = bridge.lastTokens;
       const named =
-        externalPlans.get(auth.accessToken) ??
+        externalPlans.get(auth.accessToken.reveal()) ??
         (refreshed?.accessToken.equals(auth.accessToken)
           ? refreshed.chatgptMetadata?.planType
           : null);

@@ -122,7 +122,7 @@ async function loginStatus(overrides: readonly string[], io: CliIo): Promise<num
     }
     const auth = codexAuthFromAuthDotJson(stored);
     if (auth.mode === 'apikey') {
-      io.stderr.write(`Logged in using an API key - ${maskApiKey(auth.apiKey)}\n`);
+      io.stderr.write(`Logged in using an API key - ${maskApiKey(auth.apiKey.reveal())}\n`);
     } else {
       io.stderr.write('Logged in using ChatGPT\n');
     }
