@@ -16,6 +16,7 @@ import {
   LoginAccountParamsSchema,
   planTypeFromRaw,
 } from '@codex/protocol';
+import { codexErrorInfo } from '../codex-error-info.ts';
 import type { ExternalAuthBridge } from './external-auth-bridge.ts';
 import {
   internalError,
@@ -444,10 +445,9 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
         },
       });
     } catch (error) {
-      const status = isObject(error) ? error['status'] : undefined;
       const turnError = {
         message: errorMessage(error),
-        codexErrorInfo: status === 401 ? 'unauthorized' : 'other',
+        codexErrorInfo: codexErrorInfo(error),
         additionalDetails: null,
       };
       notify('error', { error: turnError, willRetry: false, threadId: thread.id, turnId });
