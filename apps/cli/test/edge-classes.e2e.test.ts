@@ -6,8 +6,9 @@ import {
   startResponsesServer,
   writeScript,
 } from '@codex/test-support';
+import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { authTable, makeCodexHome, providerConfig } from './helpers/codex-e2e.ts';
+import { authTable, bin, makeCodexHome, providerConfig } from './helpers/codex-e2e.ts';
 
 // Issue 11: each failing input stands for a class; each describe below is one class.
 
@@ -126,6 +127,24 @@ describe('class: output failures after the turn', () => {
       `Failed to write last message file ${path.join(directory, 'last.md')}`,
     );
     expect(result.exitCode).toBe(1);
+  });
+
+  it('exits 1 when stdout is closed before the answer is written', async () => {
+    const home = await makeCodexHome(envKeyConfig());
+    server.enqueue(completedReply('answer nobody reads'));
+    // `true` exits at once, so the answer is written into a pipe nobody reads (EPIPE)
+    const script = `"${process.execPath}" "${bin}" exec hi | true; echo "exit=\${PIPESTATUS[0]}"`;
+
+    const result = await execa('bash', ['-c', script], {
+      cwd: home.dir,
+      env: { PATH: process.env['PATH'] ?? '', HOME: home.dir, CODEX_HOME: home.codexHome, ...key },
+      extendEnv: false,
+      reject: false,
+    });
+
+    expect(server.requests).toHaveLength(1);
+    expect(result.stderr).toContain('Failed to write to stdout');
+    expect(result.stdout).toBe('exit=1');
   });
 });
 
