@@ -697,6 +697,7 @@ describe('codex app-server (built bin)', () => {
     const unknown = await app.call('account/teleport', {});
     const wrongParams = await app.call('account/read', { refreshToken: 'yes' });
     const wrongLogin = await app.call('account/login/start', { type: 'chatgptAuthTokens' });
+    const emptyModel = await app.call('thread/start', { model: ' ' });
     const again = await app.call('initialize', { clientInfo: { name: 'x', version: '1' } });
     app.send({ id: 4242, result: { accessToken: 'x', chatgptAccountId: 'y' } });
     const stillServing = await app.result('account/read');
@@ -706,6 +707,10 @@ describe('codex app-server (built bin)', () => {
     expect(unknown['error']).toMatchObject({ code: -32601 });
     expect(wrongParams['error']).toMatchObject({ code: -32602 });
     expect(wrongLogin['error']).toMatchObject({ code: -32602 });
+    expect(emptyModel['error']).toEqual({
+      code: -32602,
+      message: 'Invalid params: `model` must not be empty',
+    });
     expect(again['error']).toEqual({ code: -32600, message: 'Already initialized' });
     expect(stillServing).toMatchObject({ account: null, requiresOpenaiAuth: true });
     expect(await app.close()).toBe(0);

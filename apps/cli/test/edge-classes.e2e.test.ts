@@ -272,6 +272,9 @@ describe('class: help for a subcommand', () => {
     [['help', 'app-server'], 'Usage: codex app-server [OPTIONS]'],
     [['help', 'login', 'status'], 'Usage: codex login status [OPTIONS]'],
     [['login', 'status', '--help'], 'Usage: codex login status [OPTIONS]'],
+    [['login', 'help', 'status'], 'Usage: codex login status [OPTIONS]'],
+    [['login', 'help'], 'Usage: codex login [OPTIONS] [COMMAND]'],
+    [['-c', 'model="x"', 'help', 'exec'], 'Usage: codex exec [OPTIONS] [PROMPT]'],
     [['help'], 'Usage: codex [OPTIONS] <COMMAND>'],
   ])('%j prints that command’s own help', async (args, usage) => {
     const home = await makeCodexHome();

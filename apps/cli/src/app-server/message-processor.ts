@@ -359,6 +359,9 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
     if (model != null && typeof model !== 'string') {
       throw invalidParams('Invalid params: `model` must be a string');
     }
+    if (typeof model === 'string' && model.trim() === '') {
+      throw invalidParams('Invalid params: `model` must not be empty');
+    }
     if (cwd != null && typeof cwd !== 'string') {
       throw invalidParams('Invalid params: `cwd` must be a string');
     }

@@ -29,8 +29,10 @@ const pipeHint = 'printenv OPENAI_API_KEY | codex login --with-api-key';
 /** `codex login`, `codex login --with-api-key` and `codex login status`; messages go to stderr. */
 export async function runLogin(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, loginOptions, loginUsage);
-  if (values.help) {
-    io.stdout.write(positionals[0] === 'status' ? loginStatusHelp : loginHelp);
+  // `codex login status --help`, and clap's `codex login help [status]`
+  const helpFor = positionals[0] === 'help' ? positionals[1] : values.help ? positionals[0] : null;
+  if (helpFor !== null) {
+    io.stdout.write(helpFor === 'status' ? loginStatusHelp : loginHelp);
     return 0;
   }
   const overrides = values.config ?? [];
