@@ -6,6 +6,7 @@ import {
   builtInModelProviders,
   type ConfigToml,
   isCodexError,
+  isHttpUrl,
   type ModelProviderInfo,
   mergeModelProviders,
   validateConfigToml,
@@ -194,6 +195,11 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     const envBaseUrl = env['OPENAI_BASE_URL'];
     let openaiBaseUrl = toml.openai_base_url ?? undefined;
     if (openaiBaseUrl === undefined && envBaseUrl !== undefined && envBaseUrl.trim() !== '') {
+      if (!isHttpUrl(envBaseUrl.trim())) {
+        throw new ConfigLoadError('OPENAI_BASE_URL: expected an http:// or https:// URL', {
+          keyPath: 'OPENAI_BASE_URL',
+        });
+      }
       openaiBaseUrl = envBaseUrl;
       warnings.push(
         '`OPENAI_BASE_URL` is deprecated. Set `openai_base_url` in config.toml instead.',

@@ -75,10 +75,26 @@ describe('provider URLs', () => {
     ['a base_url that is not a URL', corp.replace('http://configured.invalid/v1', 'not a url')],
     ['a base_url without http(s)', corp.replace('http://configured.invalid/v1', 'ftp://h/v1')],
     ['an openai_base_url that is not a URL', 'openai_base_url = "localhost:8080"\n'],
+    ['a chatgpt_base_url that is not a URL', 'chatgpt_base_url = "chatgpt.com"\n'],
+    ['a profile chatgpt_base_url', '[profiles.p]\nchatgpt_base_url = "x"\n'],
   ])('rejects %s naming the key', async (_name, toml) => {
     const error = await load(toml).catch((caught: unknown) => caught);
 
-    expect(String(error)).toMatch(/(model_providers\.corp\.base_url|openai_base_url): expected an/);
+    expect(String(error)).toMatch(
+      /(model_providers\.corp\.base_url|openai_base_url|chatgpt_base_url): expected an/,
+    );
+  });
+
+  it('rejects an OPENAI_BASE_URL that is not a URL, naming the variable', async () => {
+    const home = await tempHome();
+
+    const error = await loadConfig({
+      env: { HOME: home, OPENAI_BASE_URL: 'api.openai.com/v1' },
+      cwd: home,
+      codexHome: home,
+    }).catch((caught: unknown) => caught);
+
+    expect(String(error)).toContain('OPENAI_BASE_URL: expected an http:// or https:// URL');
   });
 
   it('rejects a custom provider with [auth] and no base_url before anything runs', async () => {

@@ -144,6 +144,10 @@ function checkBaseUrls(config: ConfigToml): void {
     }
   };
   expectUrl('openai_base_url', config.openai_base_url);
+  expectUrl('chatgpt_base_url', config.chatgpt_base_url);
+  for (const [name, profile] of Object.entries(config.profiles)) {
+    expectUrl(formatKeyPath(['profiles', name, 'chatgpt_base_url']), profile.chatgpt_base_url);
+  }
   for (const [id, provider] of Object.entries(config.model_providers)) {
     expectUrl(formatKeyPath(['model_providers', id, 'base_url']), provider.base_url);
   }
