@@ -372,6 +372,20 @@ describe('class: login status reports the active provider’s credential source'
       0,
       'Logged in using an API key from `CODEX_API_KEY` (not shown)',
     ],
+    [
+      'env_key blank',
+      'env_key = "MOCK_API_KEY"',
+      { MOCK_API_KEY: '  ' },
+      1,
+      "Not logged in: model provider 'mock' reads its API key from `MOCK_API_KEY`, which is not set",
+    ],
+    [
+      'a blank experimental_bearer_token',
+      'experimental_bearer_token = ""',
+      {},
+      1,
+      "Not logged in: the experimental_bearer_token of model provider 'mock' is empty",
+    ],
     ['no credentials', '', {}, 0, "Model provider 'mock' uses no credentials"],
   ])('%s', async (_name, lines, env, exitCode, line) => {
     const home = await makeCodexHome(providerConfig(server.url, lines));
