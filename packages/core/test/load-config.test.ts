@@ -202,7 +202,7 @@ describe('parseConfigOverrides', () => {
       'g=a=b',
     ]);
 
-    expect(overrides).toEqual([
+    expect(overrides.map(({ path, value }) => ({ path, value }))).toEqual([
       { path: 'a', value: 42 },
       { path: 'b', value: [1, 2] },
       { path: 'c', value: { x: 1 } },

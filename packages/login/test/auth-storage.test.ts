@@ -258,3 +258,30 @@ describe('auth storage', () => {
     expect(manager.authCached()).toEqual({ mode: 'apikey', apiKey: 'sk-memory' });
   });
 });
+
+// class: a broken credential store is one line naming it and the way out, never its content
+describe('FileAuthStorage with a broken auth.json', () => {
+  const key = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789';
+  const full = JSON.stringify({ OPENAI_API_KEY: key, tokens: null });
+
+  it.each([
+    ['truncated inside the key', full.slice(0, full.indexOf(key) + 20)],
+    ['cut right after the key', full.slice(0, full.indexOf(key) + key.length + 1)],
+    ['not JSON at all', `OPENAI_API_KEY=${key}\n`],
+    ['raw control bytes', `{"OPENAI_API_KEY":"${key}\u0000\u001b[31m`],
+    ['the wrong shape', JSON.stringify({ OPENAI_API_KEY: [key], tokens: key })],
+    ['empty', ''],
+  ])('reports an auth.json that is %s in one line without quoting it', async (_name, text) => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'auth.json'), text);
+
+    const error = await new FileAuthStorage(dir).load().catch((caught: unknown) => caught);
+    const message = (error as Error).message;
+
+    expect(message).toContain(path.join(dir, 'auth.json'));
+    expect(message).toContain('run `codex logout` to remove it, then `codex login`');
+    expect(message).not.toContain(key.slice(8, 20));
+    expect([...message].filter((char) => char.charCodeAt(0) < 0x20)).toEqual([]);
+    expect(message.split('\n')).toHaveLength(1);
+  });
+});

@@ -16,6 +16,7 @@ export {
 /** Parses and validates config.toml into `{ config, warnings }` or throws ConfigError. */
 export {
   type ConfigParseOptions,
+  isHttpUrl,
   type ParsedConfigToml,
   parseConfigToml,
   validateConfigToml,

@@ -102,7 +102,12 @@ export async function runAppServer(argv: readonly string[], io: CliIo): Promise<
     bridge,
     runTurn: (request, onEvent) =>
       modelClient.runTurn(
-        { model: request.model, input: request.input, sessionId: request.sessionId },
+        {
+          model: request.model,
+          input: request.input,
+          sessionId: request.sessionId,
+          ...config.requestShaping,
+        },
         { onEvent, signal },
       ),
     codexHome: config.codexHome,
