@@ -1,11 +1,13 @@
 import { createRequire } from 'node:module';
 import type { CliIo } from './cli-io.ts';
 import { formatUsageError, topHelp, topUsage, UsageError } from './usage.ts';
+import { redactingIo } from './redacting-io.ts';
 
 export type { CliIo } from './cli-io.ts';
 
 /** Runs the `codex` command line and resolves to its exit code (0 ok, 1 error, 2 bad usage). */
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+export async function run(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  const io = redactingIo(rawIo);
   try {
     return await dispatch(argv, io);
   } catch (error) {

@@ -15,7 +15,7 @@ import {
   UsageLimitReachedError,
   UsageNotIncludedError,
 } from './errors.ts';
-import { errorText } from './response-events.ts';
+import { errorText, isTlsError } from './response-events.ts';
 import { backoffDelayMs, parseRetryAfter } from './retry-policy.ts';
 
 /** A transport-level retry about to wait `delayMs` (status null: a network error). */
@@ -164,7 +164,7 @@ export async function sendWithRecovery(
       });
     } catch (error) {
       if (signal?.aborted) throw aborted(signal);
-      if (await scheduleRetry(null)) {
+      if (!isTlsError(error) && (await scheduleRetry(null))) {
         credential = null;
         continue;
       }

@@ -33,7 +33,7 @@ function commandProviderToml(
   return [
     `base_url = ${tomlString(url)}`,
     retries,
-    'stream_idle_timeout_ms = 5000',
+    'stream_idle_timeout_ms = 30000',
     '[model_providers.corp.auth]',
     'command = "./print-token.sh"',
     `cwd = ${tomlString(dir)}`,

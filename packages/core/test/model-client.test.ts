@@ -387,6 +387,27 @@ describe('createModelClient retries', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('class: https against a plain-http port fails once, on one line, without retries', async () => {
+    await using server = await startResponsesServer();
+    const config = await loadProviderConfig(
+      providerToml(
+        server.url.replace('http://', 'https://'),
+        'experimental_bearer_token = "tok-tls"\nrequest_max_retries = 4\nstream_max_retries = 4',
+      ),
+    );
+    const { sleep, delays } = recordingSleep();
+    const client = createModelClient({ config, env: {}, sleep });
+
+    const error = await client.runTurn(turn).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(StreamError);
+    expect((error as Error).message).toMatch(
+      /^stream disconnected before completion: TLS handshake failed: /,
+    );
+    expect((error as Error).message).not.toContain('\n');
+    expect(delays).toEqual([]);
+  });
+
   it('retries a dropped connection at transport level', async () => {
     await using server = await startResponsesServer();
     server.enqueue({ kind: 'drop' }, completedReply('ok'));

@@ -129,7 +129,8 @@ export class AuthManager {
       try {
         await this.refreshToken();
       } catch (error) {
-        this.#onWarning(`Failed to refresh token: ${message(error)}`);
+        // the error says what failed (`Failed to refresh token: ...` or the sign-in-again text): no second prefix
+        this.#onWarning(message(error));
         return cached.auth;
       }
     }
