@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { CliIo } from './cli-io.ts';
-import { formatUsageError, topHelp, topUsage, UsageError } from './usage.ts';
 import { redactingIo } from './redacting-io.ts';
+import { formatUsageError, topHelp, topUsage, UsageError } from './usage.ts';
 
 export type { CliIo } from './cli-io.ts';
 
