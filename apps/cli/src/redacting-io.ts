@@ -1,4 +1,5 @@
-import { redact } from '@codex/protocol';
+// the subpath, not the package index: the entry chunk must not pull in zod and the schemas
+import { redact } from '@codex/protocol/secret';
 import type { CliIo } from './cli-io.ts';
 
 /**

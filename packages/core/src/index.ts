@@ -17,11 +17,7 @@
  *
  * @packageDocumentation
  */
-export {
-  applyConfigOverrides,
-  type ConfigOverride,
-  parseConfigOverrides,
-} from './config-overrides.ts';
+
 export {
   type Credential,
   type CredentialSource,
@@ -38,7 +34,6 @@ export {
   CredentialError,
   CyberPolicyError,
   EnvVarError,
-  formatStatus,
   InternalServerError,
   InvalidRequestError,
   QuotaExceededError,
@@ -46,7 +41,6 @@ export {
   ServerOverloadedError,
   StreamError,
   TurnAbortedError,
-  truncateWithEllipsis,
   UnexpectedStatusError,
   UsageLimitReachedError,
   UsageNotIncludedError,
@@ -61,15 +55,11 @@ export {
 export {
   type ClientNotice,
   createModelClient,
-  isTurnRetryable,
   type ModelClient,
   type ModelClientOptions,
   type TurnResult,
 } from './model-client.ts';
 export {
-  buildResponsesBody,
-  buildResponsesUrl,
-  buildUserAgent,
   type ContentItem,
   codexVersion,
   type InputItem,
@@ -81,16 +71,6 @@ export {
   type OutputItem,
   type ParseResponsesSseOptions,
   parseResponsesSse,
-  parseTryAgainDelayMs,
   type ResponseEvent,
-  responseFailedError,
   type TokenUsage,
-  toResponseEvent,
 } from './response-events.ts';
-export {
-  BASE_RETRY_DELAY_MS,
-  backoffDelayMs,
-  MAX_RETRY_AFTER_MS,
-  parseRetryAfter,
-  type RetryAfter,
-} from './retry-policy.ts';

@@ -6,9 +6,9 @@ import {
   ConfigOverrideError,
   DEFAULT_MODEL,
   loadConfig,
-  parseConfigOverrides,
 } from '@codex/core';
 import { describe, expect, it } from 'vitest';
+import { parseConfigOverrides } from '../src/config-overrides.ts';
 import { tempHome } from './helpers/provider-config.ts';
 
 async function homeWith(toml: string): Promise<string> {
