@@ -268,3 +268,57 @@ describe('ExternalAuthTokens redaction (improvement 9)', () => {
     expect(redact(`server said ${token}`)).toBe('server said [REDACTED]');
   });
 });
+
+describe('BearerTokenRefresher mutations the suite must catch', () => {
+  it('does not hand back a cached token that has expired when refreshing after a 401', async () => {
+    const dir = await tempDir();
+    await writeScript(
+      dir,
+      'exp.sh',
+      'echo run >> runs.log\nn=$(wc -l < runs.log)\necho "{\\"access_token\\": \\"tok-$n\\", \\"expires_in\\": 100}"',
+    );
+    const time = clock();
+    const refresher = createBearerTokenRefresher(
+      authConfig(dir, { command: './exp.sh', refresh_interval_ms: 0 }),
+      { now: time.now, refreshAhead: false },
+    );
+    await refresher.resolve();
+    time.advance(200_000);
+
+    // the rejected token is another one: a cache hit would be wrong only because the cached token expired
+    const refreshed = await refresher.refresh({
+      reason: 'unauthorized',
+      previousAccountId: null,
+      rejectedToken: 'tok-older',
+    });
+
+    expect(refreshed.accessToken.reveal()).toBe('tok-2');
+    expect(await scriptRuns(dir)).toBe(2);
+  });
+
+  it('keeps the cached token out of the stderr of a later failing run', async () => {
+    const dir = await tempDir();
+    await writeScript(
+      dir,
+      'then-fail.sh',
+      'if [ -f used ]; then echo "cached was $(cat used)" >&2; exit 1; fi\necho cached-token-77 > used\necho cached-token-77',
+    );
+    const time = clock();
+    const refresher = createBearerTokenRefresher(
+      authConfig(dir, { command: './then-fail.sh', refresh_interval_ms: 1000 }),
+      { now: time.now },
+    );
+    const first = await refresher.resolve();
+    time.advance(1000);
+
+    const error = await refresher.resolve().then(
+      () => null,
+      (caught: unknown) => caught as Error,
+    );
+
+    expect(first.accessToken.reveal()).toBe('cached-token-77');
+    expect(error?.message).toBe(
+      'provider auth command `./then-fail.sh` exited with status exit status: 1: cached was [REDACTED]',
+    );
+  });
+});
