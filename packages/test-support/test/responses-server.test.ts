@@ -3,7 +3,6 @@ import { request as httpRequest } from 'node:http';
 import { promisify } from 'node:util';
 import {
   completedEvents,
-  completedReply,
   makeTempDir,
   startResponsesServer,
   toSseFrame,
