@@ -1,0 +1,32 @@
+// Stryker settings shared by the packages that run mutation testing (`pnpm mutation`).
+import { fileURLToPath } from 'node:url';
+
+const root = (file) => fileURLToPath(new URL(file, import.meta.url));
+
+/**
+ * Stryker options for one package, run from its directory over all of its `src/`.
+ * @param {string} name the package directory name, which also names the report file
+ * @returns {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export function strykerConfig(name) {
+  return {
+    packageManager: 'pnpm',
+    // pnpm keeps each plugin next to its own dependencies, where Stryker's discovery does not look.
+    plugins: ['@stryker-mutator/vitest-runner', '@stryker-mutator/typescript-checker'],
+    testRunner: 'vitest',
+    // The package's vitest.config.ts imports ../../vitest.shared.ts, which the sandbox copy
+    // (two directories deeper) cannot reach; this config loads the shared one and roots at the sandbox.
+    vitest: { configFile: root('./vitest.mutation.config.ts') },
+    checkers: ['typescript'],
+    tsconfigFile: 'tsconfig.json',
+    mutate: ['src/**/*.ts'],
+    coverageAnalysis: 'perTest',
+    // The machine has two cores, shared.
+    concurrency: 2,
+    timeoutMS: 10_000,
+    reporters: ['json', 'clear-text', 'progress'],
+    jsonReporter: { fileName: root(`./reports/mutation/${name}.json`) },
+    cleanTempDir: 'always',
+    ignorePatterns: ['dist'],
+  };
+}
