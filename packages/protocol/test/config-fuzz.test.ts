@@ -82,7 +82,12 @@ describe('config parsing properties', () => {
         const result = outcome(() => parseConfigToml(text, { configDir, strict }));
 
         seen[result === 'ok' ? 'ok' : 'error'] += 1;
-        if (result === 'ok') return;
+        if (result === 'ok') {
+          expect(parseConfigToml(text, { configDir, strict }).config.model_providers).toBeTypeOf(
+            'object',
+          );
+          return;
+        }
         expect(result.code).toBe('CONFIG_INVALID');
         expect(result.keyPath).toBeTypeOf('string');
         expect(result.message).toContain(result.keyPath);
@@ -94,31 +99,6 @@ describe('config parsing properties', () => {
     // Both outcomes must occur, or the generator is not exercising the parser.
     expect(seen.ok).toBeGreaterThan(0);
     expect(seen.error).toBeGreaterThan(0);
-  });
-
-  it('parsed providers have defaults applied and an absolute auth cwd', () => {
-    fc.assert(
-      fc.property(document, (doc) => {
-        let parsed: ReturnType<typeof parseConfigToml>;
-        try {
-          parsed = parseConfigToml(stringify(doc), { configDir });
-        } catch (error) {
-          if (error instanceof ConfigError) return;
-          throw error;
-        }
-
-        for (const provider of Object.values(parsed.config.model_providers)) {
-          expect(provider.wire_api).toBe('responses');
-          expect(typeof provider.requires_openai_auth).toBe('boolean');
-          if (provider.auth !== undefined) {
-            expect(path.isAbsolute(provider.auth.cwd)).toBe(true);
-            expect(provider.auth.timeout_ms).toBeGreaterThanOrEqual(1);
-            expect(provider.auth.command.trim()).not.toBe('');
-          }
-        }
-      }),
-      { numRuns: 200 },
-    );
   });
 
   it('arbitrary TOML-ish text never throws anything but ConfigError', () => {
@@ -152,7 +132,7 @@ describe('config parsing properties', () => {
         (parts) => {
           const result = outcome(() => parseConfigToml(parts.join(''), { configDir }));
 
-          if (result !== 'ok') expect(result.message.length).toBeGreaterThan(0);
+          expect(result === 'ok' || result.message.length > 0).toBe(true);
         },
       ),
       { numRuns: 400 },
@@ -167,7 +147,9 @@ describe('config parsing properties', () => {
           fc.record({ model_providers: fc.dictionary(fc.string(), fc.anything()) }),
         ),
         (input) => {
-          outcome(() => validateConfigToml(input, { configDir, strict: false }));
+          const result = outcome(() => validateConfigToml(input, { configDir, strict: false }));
+
+          expect(result === 'ok' || result.code === 'CONFIG_INVALID').toBe(true);
         },
       ),
       { numRuns: 400 },

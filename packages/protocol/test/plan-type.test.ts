@@ -50,4 +50,22 @@ describe('planTypeFromRaw', () => {
     expect(isWorkspacePlan(planTypeFromRaw('plus'))).toBe(false);
     expect(isWorkspacePlan(planTypeFromRaw('odd'))).toBe(false);
   });
+
+  it('workspace_account_detection_matches_workspace_plans', () => {
+    const workspace = [
+      'team',
+      'business',
+      'enterprise',
+      'hc',
+      'edu',
+      'education',
+      'self_serve_business_usage_based',
+      'enterprise_cbp_usage_based',
+    ];
+    const personal = ['free', 'go', 'plus', 'pro', 'prolite', 'mystery'];
+
+    expect(workspace.filter((raw) => !isWorkspacePlan(PlanTypeSchema.parse(raw)))).toEqual([]);
+    expect(personal.filter((raw) => isWorkspacePlan(PlanTypeSchema.parse(raw)))).toEqual([]);
+    expect(planTypeDisplayName(PlanTypeSchema.parse('go'))).toBe('Go');
+  });
 });
