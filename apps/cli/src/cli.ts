@@ -54,7 +54,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     case 'logout':
       return (await import('./commands/logout.ts')).runLogout(rest, io);
     case 'app-server':
-      return (await import('./commands/app-server.ts')).runAppServer(argv.slice(index + 1), io);
+      return (await import('./commands/app-server.ts')).runAppServer(rest, io);
     case undefined:
       throw new UsageError("'codex' requires a subcommand", topUsage);
     default:
