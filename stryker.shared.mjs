@@ -26,6 +26,9 @@ export function strykerConfig(name) {
     timeoutMS: 10_000,
     reporters: ['json', 'clear-text', 'progress'],
     jsonReporter: { fileName: root(`./reports/mutation/${name}.json`) },
+    // Later runs retest only mutants whose code or covering tests changed; `--force` retests all.
+    incremental: true,
+    incrementalFile: root(`./reports/mutation/${name}-incremental.json`),
     cleanTempDir: 'always',
     ignorePatterns: ['dist'],
   };

@@ -8,6 +8,7 @@ import {
 import fc from 'fast-check';
 import { stringify } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
+import { propertyRuns } from './helpers/property-runs.ts';
 
 const configDir = path.resolve('/tmp/codex-home');
 const homeDir = path.resolve('/home/someone');
@@ -101,7 +102,7 @@ describe('valid providers', () => {
           expect(path.isAbsolute(parsed.auth?.cwd ?? '')).toBe(true);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 });
@@ -188,7 +189,7 @@ describe('invalid providers', () => {
           expect(error.message.startsWith(`${defect.keyPath(id)}: `)).toBe(true);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 
@@ -206,7 +207,7 @@ describe('invalid providers', () => {
           expect(error.message).toContain(`reserved built-in provider IDs: \`${id}\``);
         },
       ),
-      { numRuns: 30 },
+      { numRuns: propertyRuns(30) },
     );
   });
 
@@ -225,7 +226,7 @@ describe('invalid providers', () => {
           `unknown configuration field \`model_providers.${id}.base_uri\` is ignored`,
         ]);
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns(100) },
     );
   });
 });
