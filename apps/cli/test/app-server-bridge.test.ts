@@ -1,8 +1,9 @@
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   createExternalAuthBridge,
+  DEFAULT_AUTH_REFRESH_TIMEOUT_MS,
   ExternalAuthRefreshError,
   formatDurationMs,
 } from '../src/app-server/external-auth-bridge.ts';
@@ -97,6 +98,29 @@ describe('createExternalAuthBridge', () => {
     peer.end();
     await peer.connection.closed;
     expect(peer.logs).toContain('could not find callback for 0');
+    expect(peer.connection.pendingRequestCount()).toBe(0);
+  });
+
+  it('waits 10 000 ms for the parent app by default, then fails with upstream`s "after 10s"', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    const peer = connect();
+    const bridge = createExternalAuthBridge({ connection: peer.connection });
+    const settled = vi.fn();
+
+    const outcome = bridge.refresh({ reason: 'unauthorized', previousAccountId: null });
+    outcome.then(settled, settled);
+    await peer.waitForMessages(1);
+    await vi.advanceTimersByTimeAsync(9_999);
+    const settledBeforeDeadline = settled.mock.calls.length;
+    await vi.advanceTimersByTimeAsync(1);
+
+    expect(DEFAULT_AUTH_REFRESH_TIMEOUT_MS).toBe(10_000);
+    expect(settledBeforeDeadline).toBe(0);
+    expect(settled).toHaveBeenCalledOnce();
+    await expect(outcome).rejects.toThrow('auth refresh request timed out after 10s');
     expect(peer.connection.pendingRequestCount()).toBe(0);
   });
 

@@ -9,7 +9,13 @@ function streams(stdoutIsTty = false) {
   const err: string[] = [];
   stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
   stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
-  return { stdout, stderr, out: () => out.join(''), err: () => err.join('') };
+  return {
+    stdout,
+    stderr,
+    out: () => out.join(''),
+    writes: () => [...out],
+    err: () => err.join(''),
+  };
 }
 
 const usage = {
@@ -91,16 +97,41 @@ describe('createHumanOutput', () => {
     expect(io.err()).toBe('');
   });
 
-  it('streams deltas on a TTY stdout and ends the line once', () => {
+  it('streams deltas on a TTY stdout as they arrive and ends the line once', () => {
     const io = streams(true);
     const output = createHumanOutput(io);
 
     output.textDelta('Hel');
+    const afterFirstDelta = io.writes();
     output.textDelta('lo');
     output.agentMessage('Hello');
     output.turnCompleted(usage);
 
-    expect(io.out()).toBe('Hello\n');
+    expect(afterFirstDelta).toEqual(['Hel']);
+    expect(io.writes()).toEqual(['Hel', 'lo', '\n']);
+  });
+
+  it('writes the message once on a TTY when no delta came first', () => {
+    const io = streams(true);
+    const output = createHumanOutput(io);
+
+    output.agentMessage('Hello\n');
+    output.turnCompleted(usage);
+
+    expect(io.writes()).toEqual(['Hello\n']);
+  });
+
+  it('writes nothing before the turn completes on a non-TTY stdout', () => {
+    const io = streams(false);
+    const output = createHumanOutput(io);
+
+    output.textDelta('Hel');
+    output.agentMessage('Hello');
+    const beforeCompletion = io.writes();
+    output.turnCompleted(usage);
+
+    expect(beforeCompletion).toEqual([]);
+    expect(io.writes()).toEqual(['Hello\n']);
   });
 
   it('puts failures and notices on stderr only', () => {

@@ -300,19 +300,16 @@ describe('codex exec (built bin)', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it.each([
-    [['exec', '--no-such-flag', 'hi'], "unexpected argument '--no-such-flag' found"],
-    [['exec', '--model'], "a value is required for '--model <MODEL>'"],
-    [['exec', 'a', 'b'], "unexpected argument 'b' found"],
-    [['nope'], "unrecognized subcommand 'nope'"],
-  ])('exits 2 on bad usage %j', async (args, message) => {
+  // Each usage error's text is covered in-process by cli.test.ts; this checks the spawned bin's exit code.
+  it('exits 2 on bad usage, printing the usage and sending nothing', async () => {
     const home = await makeCodexHome(providerConfig(server.url, 'env_key = "K"'));
 
-    const result = await home.run(args, { env: { K: 'k' } });
+    const result = await home.run(['exec', '--no-such-flag', 'hi'], { env: { K: 'k' } });
 
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain(`error: ${message}`);
-    expect(result.stderr).toContain('Usage: codex');
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain("error: unexpected argument '--no-such-flag' found");
+    expect(result.stderr).toContain('Usage: codex exec [OPTIONS] [PROMPT]');
     expect(server.requests).toHaveLength(0);
   });
 

@@ -1,3 +1,4 @@
+import { watch } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { completedReply, fakeJwt, startResponsesServer } from '@codex/test-support';
@@ -111,33 +112,51 @@ describe('codex exec with auth.json locked by another process', () => {
     await home.writeConfig(openAiConfig(server.url));
     const authFile = path.join(home.dir, 'auth.json');
     const lockDir = `${authFile}.lock`;
+    const first = chatgptAuthJson('first');
     const rotated = chatgptAuthJson('rotated');
+    const firstBearer = `Bearer ${JSON.parse(first).tokens.access_token}`;
     const rotatedBearer = `Bearer ${JSON.parse(rotated).tokens.access_token}`;
-    await writeFile(authFile, chatgptAuthJson('first'), { mode: 0o600 });
-    // this test process is the other process: it holds the lock (proper-lockfile's directory)
+    await writeFile(authFile, first, { mode: 0o600 });
+    // This test process is the other process: it holds the lock (proper-lockfile's directory) from
+    // before codex starts, and every create or remove of that directory is recorded in order.
     await mkdir(lockDir);
-    let rotation: Promise<void> | undefined;
-    server.respond((request) => {
+    const lockEvents = watchLockDirectory(home.dir, path.basename(lockDir));
+    let releasedAt: number | undefined;
+    server.respond(async (request) => {
       if (request.headers['authorization'] === rotatedBearer) return completedReply('ok');
-      // like another codex refreshing: rotate the file under the lock a little later, then release it
-      rotation ??= new Promise<void>((resolve) => setTimeout(resolve, 500)).then(async () => {
+      // The second 401 for the same token means codex re-read auth.json without the lock and found it
+      // unchanged ("reload"); its next step is the locked refresh. Only now does the other process
+      // rotate the tokens, and it keeps holding the lock while codex answers the 401.
+      if (request.index === 1) {
         await writeFile(`${authFile}.next`, rotated, { mode: 0o600 });
         await rename(`${authFile}.next`, authFile);
-        await rmdir(lockDir);
-      });
+        setTimeout(() => {
+          lockEvents.markRelease();
+          releasedAt = performance.now();
+          void rmdir(lockDir);
+        }, 300);
+      }
       return { kind: 'status', status: 401, body: { error: { message: 'token expired' } } };
     });
 
     const result = await runExec(home, {
       env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: `${authority.url}/oauth/token` },
     });
-    await rotation;
-
     expectNoHangNoLeak(result);
     expect(result.exitCode, String(result.stderr)).toBe(0);
     expect(result.stdout).toBe('ok');
     expect(authority.requests).toHaveLength(0);
-    expect(server.requests.at(-1)?.headers['authorization']).toBe(rotatedBearer);
+    expect(server.requests.map((request) => request.headers['authorization'])).toEqual([
+      firstBearer,
+      firstBearer,
+      rotatedBearer,
+    ]);
+    // codex left the held lock alone, took it only after the release, and resent only after that
+    expect(lockEvents.beforeRelease()).toBe(0);
+    expect(releasedAt).toBeDefined();
+    expect(server.requests[2]?.receivedAtMs).toBeGreaterThan(
+      releasedAt ?? Number.POSITIVE_INFINITY,
+    );
     expect(JSON.parse(await readFile(authFile, 'utf8'))).toEqual(JSON.parse(rotated));
     await expectNoProcessLeft(home);
   });
@@ -189,3 +208,29 @@ describe('codex exec when the token endpoint refuses the refresh token (OAuth er
     },
   );
 });
+
+/** Counts create/remove events of `name` in `dir`, and how many came before {@link markRelease}. */
+function watchLockDirectory(dir: string, name: string) {
+  let count = 0;
+  let beforeRelease: number | undefined;
+  const waiters: { count: number; resolve: () => void }[] = [];
+  const watcher = watch(dir, (event, file) => {
+    if (event !== 'rename' || file !== name) return;
+    count += 1;
+    for (const waiter of waiters.filter((w) => count >= w.count)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  });
+  onTestFinished(() => watcher.close());
+  return {
+    markRelease: () => {
+      beforeRelease = count;
+    },
+    beforeRelease: () => beforeRelease,
+    waitForCount: (target: number) =>
+      count >= target
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => waiters.push({ count: target, resolve })),
+  };
+}

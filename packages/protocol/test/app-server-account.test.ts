@@ -62,7 +62,7 @@ describe('account/chatgptAuthTokens/refresh', () => {
     ).toBe(false);
   });
 
-  it('parses the response with or without a plan type', () => {
+  it('parses the response without a plan type', () => {
     expect(
       ChatgptAuthTokensRefreshResponseSchema.parse({ accessToken: 't', chatgptAccountId: 'ws' }),
     ).toEqual({
@@ -72,6 +72,30 @@ describe('account/chatgptAuthTokens/refresh', () => {
     expect(ChatgptAuthTokensRefreshResponseSchema.safeParse({ accessToken: 't' }).success).toBe(
       false,
     );
+  });
+
+  it('parses the response with a plan type, or a null one, and keeps it as sent', () => {
+    expect(
+      ChatgptAuthTokensRefreshResponseSchema.parse({
+        accessToken: 't',
+        chatgptAccountId: 'ws',
+        chatgptPlanType: 'business',
+      }),
+    ).toEqual({ accessToken: 't', chatgptAccountId: 'ws', chatgptPlanType: 'business' });
+    expect(
+      ChatgptAuthTokensRefreshResponseSchema.parse({
+        accessToken: 't',
+        chatgptAccountId: 'ws',
+        chatgptPlanType: null,
+      }),
+    ).toEqual({ accessToken: 't', chatgptAccountId: 'ws', chatgptPlanType: null });
+    expect(
+      ChatgptAuthTokensRefreshResponseSchema.safeParse({
+        accessToken: 't',
+        chatgptAccountId: 'ws',
+        chatgptPlanType: 3,
+      }).success,
+    ).toBe(false);
   });
 });
 

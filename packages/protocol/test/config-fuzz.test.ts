@@ -3,6 +3,7 @@ import { ConfigError, parseConfigToml, validateConfigToml } from '@codex/protoco
 import fc from 'fast-check';
 import { stringify } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
+import { propertyRuns } from './helpers/property-runs.ts';
 
 const configDir = path.resolve('/tmp/codex-home');
 
@@ -82,43 +83,22 @@ describe('config parsing properties', () => {
         const result = outcome(() => parseConfigToml(text, { configDir, strict }));
 
         seen[result === 'ok' ? 'ok' : 'error'] += 1;
-        if (result === 'ok') return;
+        if (result === 'ok') {
+          expect(parseConfigToml(text, { configDir, strict }).config.model_providers).toBeTypeOf(
+            'object',
+          );
+          return;
+        }
         expect(result.code).toBe('CONFIG_INVALID');
         expect(result.keyPath).toBeTypeOf('string');
         expect(result.message).toContain(result.keyPath);
         expect(result.keyPath).toMatch(/^(model_providers|model|model_provider)\b/);
       }),
-      { numRuns: 400 },
+      { numRuns: propertyRuns(400) },
     );
 
-    // Both outcomes must occur, or the generator is not exercising the parser.
-    expect(seen.ok).toBeGreaterThan(0);
+    // Mostly errors, by design: valid providers are drawn on purpose in config-properties.test.ts.
     expect(seen.error).toBeGreaterThan(0);
-  });
-
-  it('parsed providers have defaults applied and an absolute auth cwd', () => {
-    fc.assert(
-      fc.property(document, (doc) => {
-        let parsed: ReturnType<typeof parseConfigToml>;
-        try {
-          parsed = parseConfigToml(stringify(doc), { configDir });
-        } catch (error) {
-          if (error instanceof ConfigError) return;
-          throw error;
-        }
-
-        for (const provider of Object.values(parsed.config.model_providers)) {
-          expect(provider.wire_api).toBe('responses');
-          expect(typeof provider.requires_openai_auth).toBe('boolean');
-          if (provider.auth !== undefined) {
-            expect(path.isAbsolute(provider.auth.cwd)).toBe(true);
-            expect(provider.auth.timeout_ms).toBeGreaterThanOrEqual(1);
-            expect(provider.auth.command.trim()).not.toBe('');
-          }
-        }
-      }),
-      { numRuns: 200 },
-    );
   });
 
   it('arbitrary TOML-ish text never throws anything but ConfigError', () => {
@@ -152,10 +132,10 @@ describe('config parsing properties', () => {
         (parts) => {
           const result = outcome(() => parseConfigToml(parts.join(''), { configDir }));
 
-          if (result !== 'ok') expect(result.message.length).toBeGreaterThan(0);
+          expect(result === 'ok' || result.message.length > 0).toBe(true);
         },
       ),
-      { numRuns: 400 },
+      { numRuns: propertyRuns(400) },
     );
   });
 
@@ -167,10 +147,12 @@ describe('config parsing properties', () => {
           fc.record({ model_providers: fc.dictionary(fc.string(), fc.anything()) }),
         ),
         (input) => {
-          outcome(() => validateConfigToml(input, { configDir, strict: false }));
+          const result = outcome(() => validateConfigToml(input, { configDir, strict: false }));
+
+          expect(result === 'ok' || result.code === 'CONFIG_INVALID').toBe(true);
         },
       ),
-      { numRuns: 400 },
+      { numRuns: propertyRuns(400) },
     );
   });
 });

@@ -50,4 +50,42 @@ describe('planTypeFromRaw', () => {
     expect(isWorkspacePlan(planTypeFromRaw('plus'))).toBe(false);
     expect(isWorkspacePlan(planTypeFromRaw('odd'))).toBe(false);
   });
+
+  it('has upstream`s display name for every known plan', () => {
+    expect(
+      Object.fromEntries(
+        KNOWN_PLANS.map((plan) => [plan, planTypeDisplayName({ kind: 'known', plan })]),
+      ),
+    ).toEqual({
+      free: 'Free',
+      go: 'Go',
+      plus: 'Plus',
+      pro: 'Pro',
+      prolite: 'Pro Lite',
+      team: 'Team',
+      self_serve_business_usage_based: 'Self Serve Business Usage Based',
+      business: 'Business',
+      enterprise_cbp_usage_based: 'Enterprise CBP Usage Based',
+      enterprise: 'Enterprise',
+      edu: 'Edu',
+    });
+  });
+
+  it('workspace_account_detection_matches_workspace_plans', () => {
+    const workspace = [
+      'team',
+      'business',
+      'enterprise',
+      'hc',
+      'edu',
+      'education',
+      'self_serve_business_usage_based',
+      'enterprise_cbp_usage_based',
+    ];
+    const personal = ['free', 'go', 'plus', 'pro', 'prolite', 'mystery'];
+
+    expect(workspace.filter((raw) => !isWorkspacePlan(PlanTypeSchema.parse(raw)))).toEqual([]);
+    expect(personal.filter((raw) => isWorkspacePlan(PlanTypeSchema.parse(raw)))).toEqual([]);
+    expect(planTypeDisplayName(PlanTypeSchema.parse('go'))).toBe('Go');
+  });
 });

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { promisify } from 'node:util';
 import {
-  completedReply,
+  completedEvents,
   makeTempDir,
   startResponsesServer,
+  toSseFrame,
   writeTokenQueueScript,
 } from '@codex/test-support';
 import { describe, expect, it } from 'vitest';
@@ -33,14 +35,53 @@ describe('startResponsesServer', () => {
 
   it('cuts the stream after the requested number of events', async () => {
     await using server = await startResponsesServer();
-    server.enqueue({ ...completedReply('hello'), dropAfterEvents: 2 });
+    const events = completedEvents('hello');
+    server.enqueue({ kind: 'sse', events, dropAfterEvents: 2 });
 
-    const response = await fetch(`${server.url}/responses`, { method: 'POST', body: '{}' });
-    const text = await response.text().catch((error: unknown) => String(error));
+    const received = await readRawBody(`${server.url}/responses`);
 
-    expect(text).not.toContain('response.completed');
+    expect(events.length).toBeGreaterThan(3);
+    expect(received.status).toBe(200);
+    expect(received.body).toBe(events.slice(0, 2).map(toSseFrame).join(''));
+    expect(received.complete).toBe(false);
+  });
+
+  it('sends every event and ends the stream without dropAfterEvents', async () => {
+    await using server = await startResponsesServer();
+    const events = completedEvents('hello');
+    server.enqueue({ kind: 'sse', events });
+
+    const received = await readRawBody(`${server.url}/responses`);
+
+    expect(received.body).toBe(events.map(toSseFrame).join(''));
+    expect(received.complete).toBe(true);
   });
 });
+
+/**
+ * POSTs to `url` with node:http and keeps whatever body bytes arrive before the connection ends or
+ * is cut, so a truncated stream is observed as such rather than as an error.
+ */
+function readRawBody(url: string): Promise<{ status: number; body: string; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method: 'POST' }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', () => {
+        // a cut stream surfaces here as "aborted"; `complete` records it
+      });
+      response.on('close', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          complete: response.complete,
+        }),
+      );
+    });
+    request.on('error', reject);
+    request.end('{}');
+  });
+}
 
 describe('writeTokenQueueScript', () => {
   it('prints one token per run and counts runs', async () => {

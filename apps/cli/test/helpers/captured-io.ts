@@ -3,6 +3,8 @@ import type { CliIo } from '../../src/cli.ts';
 
 export interface CapturedIo extends CliIo {
   stdoutText(): string;
+  /** Each write to stdout, in order: tells streamed deltas from one final write. */
+  stdoutWrites(): string[];
   stderrText(): string;
 }
 
@@ -32,6 +34,7 @@ export function captureIo(
     env: options.env ?? {},
     cwd: options.cwd ?? process.cwd(),
     stdoutText: () => Buffer.concat(out).toString('utf8'),
+    stdoutWrites: () => out.map((chunk) => chunk.toString('utf8')),
     stderrText: () => Buffer.concat(err).toString('utf8'),
   };
 }

@@ -29,22 +29,28 @@ export const RUN_TIMEOUT_MS = 20_000;
 export interface CodexHome {
   /** `$CODEX_HOME` (also used as `$HOME`, so nothing under the real home is read). */
   readonly dir: string;
+  /** Every `codex` run against this home, in order (checked for the canary when the test ends). */
+  readonly runs: CodexResult[];
   /** Where scripts append the pids of every process they start. */
   readonly pidFile: string;
   writeConfig(toml: string): Promise<void>;
 }
 
-/** A temp `CODEX_HOME`; when the test finishes its logs are checked for the canary and it is removed. */
+/**
+ * A temp `CODEX_HOME`. When the test finishes, the output of every run and every file codex wrote there
+ * are checked for the canary, and the directory is removed.
+ */
 export async function makeCodexHome(): Promise<CodexHome> {
   const temp = await makeTempDir('codex-fault-');
   const home: CodexHome = {
     dir: temp.dir,
+    runs: [],
     pidFile: path.join(temp.dir, 'pids'),
     writeConfig: (toml) => writeFile(path.join(temp.dir, 'config.toml'), toml),
   };
   onTestFinished(async () => {
     try {
-      await expectNoLeakInLogs(home);
+      await expectNoLeakInHome(home);
     } finally {
       await temp.dispose();
     }
@@ -59,7 +65,7 @@ export async function runExec(
   home: CodexHome,
   options: { readonly args?: readonly string[]; readonly env?: Record<string, string> } = {},
 ): Promise<CodexResult> {
-  return (await execaNode(codexBin, ['exec', ...(options.args ?? []), 'say ok'], {
+  const result = (await execaNode(codexBin, ['exec', ...(options.args ?? []), 'say ok'], {
     cwd: home.dir,
     env: {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
@@ -75,6 +81,8 @@ export async function runExec(
     timeout: RUN_TIMEOUT_MS,
     all: true,
   })) as CodexResult;
+  home.runs.push(result);
+  return result;
 }
 
 /** Every line of a run's output, stdout and stderr together. */
@@ -89,18 +97,26 @@ export function expectNoHangNoLeak(result: CodexResult): void {
   expect(String(result.message ?? '')).not.toContain(CANARY_MIDDLE);
 }
 
-/** Asserts no file codex wrote under `$CODEX_HOME/log` mentions the canary. */
-export async function expectNoLeakInLogs(home: CodexHome): Promise<void> {
-  const logDir = path.join(home.dir, 'log');
-  let names: string[] = [];
-  try {
-    names = await readdir(logDir, { recursive: true });
-  } catch {
-    return;
+/** Files a test puts in `$CODEX_HOME` itself, several of which hold the canary on purpose. */
+const TEST_INPUTS = /^(auth\.json(\..*)?|config\.toml|token\.sh|pids|.*\.(sh|json|txt))$/;
+
+/**
+ * Asserts the canary is in no output of any run against `home` (stdout, stderr, the interleaved
+ * stream, execa's message, which also covers `CODEX_DEBUG` stack traces) and in no file codex created
+ * under `$CODEX_HOME` (logs, sessions, history: anything but the test's own inputs). Fails when the
+ * test ran codex zero times, so a home that was never used cannot pass for a clean one.
+ */
+export async function expectNoLeakInHome(home: CodexHome): Promise<void> {
+  expect(home.runs.length, 'codex never ran against this home').toBeGreaterThan(0);
+  for (const [index, run] of home.runs.entries()) {
+    for (const text of [run.stdout, run.stderr, run.all, run.message]) {
+      expect(String(text ?? ''), `run ${index}`).not.toContain(CANARY_MIDDLE);
+    }
   }
-  for (const name of names) {
-    const file = path.join(logDir, name);
-    if (!(await stat(file)).isFile()) continue;
+  for (const name of await readdir(home.dir, { recursive: true })) {
+    const file = path.join(home.dir, name);
+    if (TEST_INPUTS.test(path.basename(name)) && !name.includes(path.sep)) continue;
+    if (!(await stat(file).catch(() => null))?.isFile()) continue;
     expect(await readFile(file, 'utf8'), file).not.toContain(CANARY_MIDDLE);
   }
 }
