@@ -210,6 +210,7 @@ describe('the packed packages in a scratch npm project', () => {
       process.stdout.write(`publint ${path.basename(entry.tarball)}:\n${result.stdout}\n`);
       expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
       expect(result.stdout).not.toMatch(/warning|error|suggestion/i);
+      expect(result.stdout + result.stderr).toContain('All good!');
     }
   });
 
