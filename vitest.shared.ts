@@ -5,6 +5,7 @@ export default defineConfig({
   resolve: { conditions: ['@codex/source'] },
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: [new URL('./vitest.setup.ts', import.meta.url).pathname],
     restoreMocks: true,
     unstubEnvs: true,
     unstubGlobals: true,

@@ -2,6 +2,7 @@
 import module from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { run } from './cli.ts';
+import { exitCodeForSignal, InterruptedError } from './interrupt.ts';
 
 // Start-up: the subcommand chunks are imported later, inside run(), so these apply to them.
 // Node >= 22.1 caches compiled code on disk between runs; a no-op where it is missing (Node 20).
@@ -11,15 +12,21 @@ import { run } from './cli.ts';
 // then waits ~60 ms at exit for that compile. Newer V8 uses this larger budget by default.
 setFlagsFromString('--wasm-tiering-budget=13000000');
 
-// Ctrl-C stops a running turn cleanly; a second one exits at once. `on`, not `once`: execa's
-// signal-exit (loaded with login) re-raises the signal when no other listener is left.
+// One AbortSignal from SIGINT/SIGTERM to every auth command, token request and model request (improvement 13).
+// `on`, not `once`: execa's signal-exit (loaded with login) re-raises the signal when no other listener is left.
 const controller = new AbortController();
-process.on('SIGINT', () => {
-  if (controller.signal.aborted) process.exit(130);
-  controller.abort(new Error('interrupted'));
-});
+// Whatever still runs once every abort listener has killed its child and request must not hold the exit.
+const EXIT_GRACE_MS = 1000;
+const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+  const code = exitCodeForSignal(signal);
+  if (controller.signal.aborted) process.exit(code);
+  controller.abort(new InterruptedError(signal));
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+};
+process.on('SIGINT', () => onSignal('SIGINT'));
+process.on('SIGTERM', () => onSignal('SIGTERM'));
 
-process.exitCode = await run(process.argv.slice(2), {
+const code = await run(process.argv.slice(2), {
   stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
@@ -27,3 +34,9 @@ process.exitCode = await run(process.argv.slice(2), {
   cwd: process.cwd(),
   signal: controller.signal,
 });
+const reason: unknown = controller.signal.reason;
+if (reason instanceof InterruptedError) {
+  // every child was killed by the abort; leave now rather than wait for idle sockets or stdin
+  process.exit(exitCodeForSignal(reason.signal));
+}
+process.exitCode = code;

@@ -5,6 +5,6 @@ export interface CliIo {
   readonly stderr: NodeJS.WritableStream;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
-  /** Aborted on Ctrl-C: a running turn stops and the command exits 1. */
+  /** Aborted on SIGINT/SIGTERM: every running auth command, token request and model request stops. */
   readonly signal?: AbortSignal;
 }

@@ -1,11 +1,13 @@
 import { createRequire } from 'node:module';
 import type { CliIo } from './cli-io.ts';
+import { redactingIo } from './redacting-io.ts';
 import { formatUsageError, topHelp, topUsage, UsageError } from './usage.ts';
 
 export type { CliIo } from './cli-io.ts';
 
 /** Runs the `codex` command line and resolves to its exit code (0 ok, 1 error, 2 bad usage). */
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+export async function run(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  const io = redactingIo(rawIo);
   try {
     return await dispatch(argv, io);
   } catch (error) {
@@ -42,9 +44,10 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       return 0;
     case '--help':
     case '-h':
-    case 'help':
       io.stdout.write(topHelp);
       return 0;
+    case 'help':
+      return printHelp(argv.slice(index + 1), io);
     // subcommands load lazily: `--version` and `--help` never parse core, login or undici
     case 'exec':
     case 'e':
@@ -54,12 +57,28 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     case 'logout':
       return (await import('./commands/logout.ts')).runLogout(rest, io);
     case 'app-server':
-      return (await import('./commands/app-server.ts')).runAppServer(argv.slice(index + 1), io);
+      return (await import('./commands/app-server.ts')).runAppServer(rest, io);
     case undefined:
       throw new UsageError("'codex' requires a subcommand", topUsage);
     default:
       throw new UsageError(`unrecognized subcommand '${command}'`, topUsage);
   }
+}
+
+/**
+ * `codex help [COMMAND]...`: the named command's own help (`codex help login status` is
+ * `codex login status --help`), or the top-level help when none is named.
+ */
+async function printHelp(commands: readonly string[], io: CliIo): Promise<number> {
+  if (commands.length === 0) {
+    io.stdout.write(topHelp);
+    return 0;
+  }
+  if (commands[0] === 'help') {
+    io.stdout.write(topHelp);
+    return 0;
+  }
+  return dispatch([...commands, '--help'], io);
 }
 
 // replaced with the package version by scripts/bundle.mjs, so the bundle reads no package.json

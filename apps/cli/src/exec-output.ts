@@ -1,3 +1,5 @@
+import type { CodexErrorInfo } from './codex-error-info.ts';
+
 /** Token counts reported in `turn.completed`, as `@openai/codex-sdk` reads them. */
 export interface ExecUsage {
   readonly input_tokens: number;
@@ -12,8 +14,14 @@ export type ThreadEvent =
   | { readonly type: 'turn.started' }
   | { readonly type: 'item.started' | 'item.updated' | 'item.completed'; readonly item: ThreadItem }
   | { readonly type: 'turn.completed'; readonly usage: ExecUsage }
-  | { readonly type: 'turn.failed'; readonly error: { readonly message: string } }
-  | { readonly type: 'error'; readonly message: string };
+  | { readonly type: 'turn.failed'; readonly error: ThreadError }
+  | { readonly type: 'error'; readonly message: string; readonly codexErrorInfo?: CodexErrorInfo };
+
+/**
+ * The `error` of `turn.failed`: upstream's `{message}` plus `codexErrorInfo`, the app-server
+ * `TurnError` classification, so scripts need not match message texts.
+ */
+export type ThreadError = { readonly message: string; readonly codexErrorInfo: CodexErrorInfo };
 
 export type ThreadItem =
   | { readonly id: string; readonly type: 'agent_message'; readonly text: string }
@@ -33,7 +41,7 @@ export interface ExecOutput {
   /** A line for stderr only, in both modes (e.g. the slow-helper notice). */
   note(message: string): void;
   turnCompleted(usage: ExecUsage | null): void;
-  turnFailed(message: string): void;
+  turnFailed(message: string, codexErrorInfo: CodexErrorInfo): void;
   /** The last completed agent message, for `-o`. */
   readonly lastMessage: string | null;
 }
@@ -79,9 +87,9 @@ export function createJsonlOutput({ stdout, stderr }: OutputStreams): ExecOutput
       stderr.write(`${message}\n`);
     },
     turnCompleted: (usage) => emit({ type: 'turn.completed', usage: usage ?? zeroUsage }),
-    turnFailed: (message) => {
-      emit({ type: 'error', message });
-      emit({ type: 'turn.failed', error: { message } });
+    turnFailed: (message, codexErrorInfo) => {
+      emit({ type: 'error', message, codexErrorInfo });
+      emit({ type: 'turn.failed', error: { message, codexErrorInfo } });
     },
   };
 }

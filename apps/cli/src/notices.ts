@@ -1,7 +1,7 @@
 import type { ClientNotice } from '@codex/core';
 import type { ExecOutput } from './exec-output.ts';
 
-/** The slow-helper notice (SPEC §4.11); never includes a token, only the command. */
+/** The slow-helper notice (improvement 11); never includes a token, only the command. */
 export function slowCommandText(command: string): string {
   return `Waiting for provider auth command \`${command}\` (running for more than 2s)...`;
 }

@@ -77,6 +77,15 @@ Options:
   -h, --help                    Print help
 `;
 
+export const loginStatusHelp = `Show login status: which credential the active model provider uses (never the secret)
+
+Usage: codex login status [OPTIONS]
+
+Options:
+  -c, --config <key=value>      Override a configuration value (TOML value; repeatable)
+  -h, --help                    Print help
+`;
+
 export const logoutUsage = 'codex logout [OPTIONS]';
 
 export const logoutHelp = `Remove stored authentication credentials

@@ -67,7 +67,7 @@ describe('createExternalAuthBridge', () => {
       id: 0,
       params: { reason: 'unauthorized', previousAccountId: 'org-1' },
     });
-    expect(tokens.accessToken).toBe('new');
+    expect(tokens.accessToken.reveal()).toBe('new');
     expect(tokens.chatgptMetadata).toEqual({ accountId: 'org-2', planType: 'team' });
   });
 
@@ -128,7 +128,7 @@ describe('createExternalAuthBridge', () => {
     await expect(pending).rejects.toThrow('auth refresh request canceled: channel closed');
   });
 
-  it('sends one request for concurrent refreshes of the same token, and reuses its answer (SPEC §4.4)', async () => {
+  it('sends one request for concurrent refreshes of the same token, and reuses its answer (improvement 4)', async () => {
     const peer = connect();
     const bridge = createExternalAuthBridge({ connection: peer.connection });
     const context = {
@@ -143,8 +143,8 @@ describe('createExternalAuthBridge', () => {
     const tokens = await Promise.all(all);
     const later = await bridge.refresh(context);
 
-    expect(new Set(tokens.map((t) => t.accessToken))).toEqual(new Set(['new']));
-    expect(later.accessToken).toBe('new');
+    expect(new Set(tokens.map((t) => t.accessToken.reveal()))).toEqual(new Set(['new']));
+    expect(later.accessToken.reveal()).toBe('new');
     expect(bridge.requestCount).toBe(1);
     expect(peer.received).toHaveLength(1);
   });
@@ -181,8 +181,8 @@ describe('createExternalAuthBridge', () => {
     });
     await answer(3, 'd');
 
-    expect((await second).accessToken).toBe('c');
-    expect((await third).accessToken).toBe('d');
+    expect((await second).accessToken.reveal()).toBe('c');
+    expect((await third).accessToken.reveal()).toBe('d');
     expect(bridge.requestCount).toBe(3);
   });
 });

@@ -274,8 +274,8 @@ requires_openai_auth = true
   );
 }
 
-function spawnAppServer(env: Record<string, string>) {
-  return execaNode(bin, ['app-server'], {
+function spawnAppServer(env: Record<string, string>, args: readonly string[] = ['app-server']) {
+  return execaNode(bin, [...args], {
     cwd: home.dir,
     extendEnv: false,
     env: { PATH: process.env['PATH'] ?? '', HOME: home.dir, CODEX_HOME: home.dir, ...env },
@@ -289,8 +289,11 @@ function spawnAppServer(env: Record<string, string>) {
 
 type AppServerProcess = ReturnType<typeof spawnAppServer>;
 
-function startAppServer(env: Record<string, string> = {}): ParentApp {
-  const app = new ParentApp(spawnAppServer(env));
+function startAppServer(
+  env: Record<string, string> = {},
+  args: readonly string[] = ['app-server'],
+): ParentApp {
+  const app = new ParentApp(spawnAppServer(env, args));
   apps.push(app);
   return app;
 }
@@ -473,7 +476,7 @@ describe('codex app-server (built bin)', () => {
     expectValidWire(app);
   });
 
-  it('sends one refresh request for concurrent 401s on the same token (SPEC §4.4)', async () => {
+  it('sends one refresh request for concurrent 401s on the same token (improvement 4)', async () => {
     await writeConfig();
     server.enqueue(unauthorized, unauthorized);
     server.respond(() => completedReply('turn ok'));
@@ -694,6 +697,7 @@ describe('codex app-server (built bin)', () => {
     const unknown = await app.call('account/teleport', {});
     const wrongParams = await app.call('account/read', { refreshToken: 'yes' });
     const wrongLogin = await app.call('account/login/start', { type: 'chatgptAuthTokens' });
+    const emptyModel = await app.call('thread/start', { model: ' ' });
     const again = await app.call('initialize', { clientInfo: { name: 'x', version: '1' } });
     app.send({ id: 4242, result: { accessToken: 'x', chatgptAccountId: 'y' } });
     const stillServing = await app.result('account/read');
@@ -703,6 +707,10 @@ describe('codex app-server (built bin)', () => {
     expect(unknown['error']).toMatchObject({ code: -32601 });
     expect(wrongParams['error']).toMatchObject({ code: -32602 });
     expect(wrongLogin['error']).toMatchObject({ code: -32602 });
+    expect(emptyModel['error']).toEqual({
+      code: -32602,
+      message: 'Invalid params: `model` must not be empty',
+    });
     expect(again['error']).toEqual({ code: -32600, message: 'Already initialized' });
     expect(stillServing).toMatchObject({ account: null, requiresOpenaiAuth: true });
     expect(await app.close()).toBe(0);
@@ -710,4 +718,75 @@ describe('codex app-server (built bin)', () => {
     expect(await filesInHome()).toEqual(['config.toml']);
     expectValidWire(app);
   });
+
+  // class: root options before the subcommand apply to every subcommand (issue 11 item 6)
+  it.each([
+    [['-c', 'profile=lb', 'app-server']],
+    [['--config', 'profile=lb', 'app-server']],
+    [['-cprofile=lb', 'app-server']],
+    [['app-server', '-c', 'profile=lb']],
+  ])('applies %j to the threads it starts', async (args) => {
+    await writeFile(
+      path.join(home.dir, 'config.toml'),
+      `[profiles.lb]
+model = "lb-model"
+model_provider = "lb_provider"
+
+[model_providers.lb_provider]
+name = "LB"
+base_url = "${server.url}"
+request_max_retries = 0
+stream_max_retries = 0
+`,
+    );
+    server.enqueue(completedReply('via lb'));
+    const app = startAppServer({}, args);
+    await app.initialize();
+
+    const thread = await app.result('thread/start', {});
+    const threadId = (thread['thread'] as { id: string }).id;
+    await app.result('turn/start', {
+      threadId,
+      input: [{ type: 'text', text: 'hi', text_elements: [] }],
+    });
+    const completed = await app.turnCompleted(threadId);
+
+    expect(thread['modelProvider']).toBe('lb_provider');
+    expect(thread['model']).toBe('lb-model');
+    expect(completed['params']).toMatchObject({ turn: { status: 'completed' } });
+    expect(server.requests).toHaveLength(1);
+    expectValidWire(app);
+  });
+
+  // class: machine-readable turn errors carry the TurnError value (issue 11 item 7)
+  it.each([
+    [{ kind: 'status', status: 401, body: { error: { message: 'no' } } }, 'unauthorized'],
+    [{ kind: 'status', status: 400, body: { error: { message: 'bad' } } }, 'badRequest'],
+    [{ kind: 'status', status: 500, body: { error: { message: 'down' } } }, 'internalServerError'],
+    [
+      { kind: 'status', status: 404, body: { error: { message: 'gone' } } },
+      { httpConnectionFailed: { httpStatusCode: 404 } },
+    ],
+  ] as const)(
+    'reports %j as codexErrorInfo %j on error and turn/completed',
+    async (reply, info) => {
+      await writeConfig();
+      server.enqueue(reply as Reply);
+      const app = startAppServer();
+      await app.initialize();
+      await app.loginWithTokens(initialToken, 'org-initial');
+
+      const { threadId } = await app.startTurn();
+      if (reply.status === 401) {
+        const refresh = await app.serverRequest('account/chatgptAuthTokens/refresh');
+        app.send({ id: refresh.id, error: { code: -32000, message: 'no new token' } });
+      }
+      const error = await app.notification('error');
+      const completed = await app.turnCompleted(threadId);
+
+      expect(error['params']).toMatchObject({ error: { codexErrorInfo: info } });
+      expect(completed['params']).toMatchObject({ turn: { error: { codexErrorInfo: info } } });
+      expectValidWire(app);
+    },
+  );
 });

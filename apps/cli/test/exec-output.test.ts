@@ -48,15 +48,15 @@ describe('createJsonlOutput', () => {
     expect(output.lastMessage).toBe('Hello');
   });
 
-  it('reports a failed turn as error then turn.failed', () => {
+  it('reports a failed turn as error then turn.failed, both with codexErrorInfo', () => {
     const io = streams();
     const output = createJsonlOutput(io);
 
-    output.turnFailed('unexpected status 401 Unauthorized: bad token');
+    output.turnFailed('unexpected status 401 Unauthorized: bad token', 'unauthorized');
 
     expect(io.out()).toBe(
-      '{"type":"error","message":"unexpected status 401 Unauthorized: bad token"}\n' +
-        '{"type":"turn.failed","error":{"message":"unexpected status 401 Unauthorized: bad token"}}\n',
+      '{"type":"error","message":"unexpected status 401 Unauthorized: bad token","codexErrorInfo":"unauthorized"}\n' +
+        '{"type":"turn.failed","error":{"message":"unexpected status 401 Unauthorized: bad token","codexErrorInfo":"unauthorized"}}\n',
     );
   });
 
@@ -108,7 +108,7 @@ describe('createHumanOutput', () => {
     const output = createHumanOutput(io);
 
     output.reconnecting(2, 5, 'timeout');
-    output.turnFailed('boom');
+    output.turnFailed('boom', 'other');
 
     expect(io.out()).toBe('');
     expect(io.err()).toBe('Reconnecting... 2/5 (timeout)\nERROR: boom\n');

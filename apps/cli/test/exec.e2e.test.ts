@@ -99,7 +99,7 @@ describe('codex exec (built bin)', () => {
     ]);
   });
 
-  it('always-401 ends the turn after one refresh: exit 1, 2 runs, 2 requests (SPEC §4.3)', async () => {
+  it('always-401 ends the turn after one refresh: exit 1, 2 runs, 2 requests (improvement 3)', async () => {
     const home = await makeCodexHome();
     const script = await writeTokenQueueScript(home.dir, ['tok-1', 'tok-2', 'tok-3', 'tok-4']);
     await writeFile(
@@ -124,7 +124,7 @@ describe('codex exec (built bin)', () => {
     ['empty', 'exit 0', '', 'produced an empty token'],
     ['multi-line', 'echo one; echo two', '', 'printed 2 lines; expected a single token'],
   ])(
-    'fails closed with a %s command: exit 1, no request, its error once (SPEC §4.1, §4.2)',
+    'fails closed with a %s command: exit 1, no request, its error once (improvement 1, §4.2)',
     async (_kind, body, extra, message) => {
       const home = await makeCodexHome();
       const command = await writeScript(home.dir, 'token.sh', body);
@@ -387,7 +387,7 @@ describe('codex exec (built bin)', () => {
     expect(result.stdout).toBe('fine');
   });
 
-  it('says once on stderr that it waits for a slow auth command (SPEC §4.11)', async () => {
+  it('says once on stderr that it waits for a slow auth command (improvement 11)', async () => {
     const home = await makeCodexHome();
     const command = await writeScript(home.dir, 'slow-token.sh', 'sleep 2.5; echo tok-after-wait');
     await writeFile(
@@ -404,7 +404,7 @@ describe('codex exec (built bin)', () => {
     expect(server.requests[0]?.headers['authorization']).toBe('Bearer tok-after-wait');
   });
 
-  it('stops a running turn on Ctrl-C (SIGINT) and exits 1', async () => {
+  it('stops a running turn on Ctrl-C (SIGINT) and exits 130', async () => {
     const home = await makeCodexHome(providerConfig(server.url, 'env_key = "K"'));
     server.respond(() => ({ kind: 'hang' }));
 
@@ -415,7 +415,7 @@ describe('codex exec (built bin)', () => {
     const result = await child;
 
     expect(server.requests).toHaveLength(1);
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(130);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/^ERROR: /m);
   });

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { CodexError } from '@codex/protocol';
+import { CodexError, type ErrorBody, parseErrorBody, redact } from '@codex/protocol';
 
 /** `401 Unauthorized`, like the Rust `StatusCode` display. */
 export function formatStatus(status: number): string {
@@ -70,6 +70,17 @@ export class EnvVarError extends CodexError {
   }
 }
 
+/**
+ * A credential cannot be used: blank, not a valid HTTP header value, or missing for a provider that needs
+ * one. The message names where it came from (config key, variable, command, file), never its value.
+ */
+export class CredentialError extends CodexError {
+  override get name(): 'CredentialError' {
+    return 'CredentialError';
+  }
+  readonly code = 'CREDENTIAL_INVALID';
+}
+
 /** The stream broke, timed out, or ended without `response.completed`. Retried at turn level. */
 export class StreamError extends CodexError {
   override get name(): 'StreamError' {
@@ -119,28 +130,9 @@ export function truncateWithEllipsis(text: string, maxBytes: number): string {
   return `${text.slice(0, end)}...`;
 }
 
-function jsonErrorMessage(body: string): string | undefined {
-  try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown } } | null;
-    const message = parsed?.error?.message;
-    if (typeof message === 'string' && message.trim() !== '') return message.trim();
-  } catch {
-    // not JSON: the raw body is shown instead
-  }
-  return undefined;
-}
-
 function decodeErrorJsonCode(encoded: string | undefined): string | undefined {
   if (encoded === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as {
-      error?: { code?: unknown };
-    } | null;
-    const code = parsed?.error?.code;
-    return typeof code === 'string' ? code : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseErrorBody(Buffer.from(encoded, 'base64').toString('utf8')).code;
 }
 
 /** Any other non-2xx answer (401 after recovery, 403, 404, 5xx after retries...). */
@@ -155,8 +147,17 @@ export class UnexpectedStatusError extends CodexError {
   readonly body: string;
   readonly requestId: string | undefined;
   readonly cfRay: string | undefined;
+  /** The body parsed once by {@link parseErrorBody}. */
+  readonly errorBody: ErrorBody;
 
-  constructor({ status, url, headers, body }: ResponseDiagnostics, options?: { cause?: unknown }) {
+  constructor(diagnostics: ResponseDiagnostics, options?: { cause?: unknown }) {
+    // A server may quote the credential back (improvement 9): what the error keeps is redacted too.
+    const { status, url } = diagnostics;
+    const body = redact(diagnostics.body);
+    const headers = Object.fromEntries(
+      Object.entries(diagnostics.headers).map(([name, value]) => [name, redact(value)]),
+    );
+    const errorBody = parseErrorBody(body);
     const requestId = requestIdFrom(headers);
     const cfRay = headers['cf-ray'];
     const authError = headers['x-openai-authorization-error'];
@@ -172,7 +173,7 @@ export class UnexpectedStatusError extends CodexError {
     } else {
       const trimmed = body.trim();
       const shown =
-        jsonErrorMessage(body) ??
+        errorBody.message ??
         (trimmed === ''
           ? 'Unknown error'
           : truncateWithEllipsis(trimmed, UNEXPECTED_BODY_MAX_BYTES));
@@ -185,6 +186,7 @@ export class UnexpectedStatusError extends CodexError {
     this.body = body;
     this.requestId = requestId;
     this.cfRay = cfRay;
+    this.errorBody = errorBody;
   }
 }
 
@@ -319,6 +321,7 @@ export type CoreError =
   | ConfigOverrideError
   | ConfigLoadError
   | EnvVarError
+  | CredentialError
   | StreamError
   | UnexpectedStatusError
   | RetryLimitError

@@ -17,20 +17,23 @@
  *
  * @packageDocumentation
  */
+
 export {
-  applyConfigOverrides,
-  type ConfigOverride,
-  parseConfigOverrides,
-} from './config-overrides.ts';
+  type Credential,
+  type CredentialSource,
+  type CredentialSourceKind,
+  type CredentialSourceOptions,
+  createCredentialSource,
+} from './credential-source.ts';
 export {
   CodexHomeError,
   ConfigLoadError,
   ConfigOverrideError,
   ContextWindowExceededError,
   type CoreError,
+  CredentialError,
   CyberPolicyError,
   EnvVarError,
-  formatStatus,
   InternalServerError,
   InvalidRequestError,
   QuotaExceededError,
@@ -38,7 +41,6 @@ export {
   ServerOverloadedError,
   StreamError,
   TurnAbortedError,
-  truncateWithEllipsis,
   UnexpectedStatusError,
   UsageLimitReachedError,
   UsageNotIncludedError,
@@ -53,21 +55,11 @@ export {
 export {
   type ClientNotice,
   createModelClient,
-  isTurnRetryable,
   type ModelClient,
   type ModelClientOptions,
   type TurnResult,
 } from './model-client.ts';
 export {
-  createProviderAuth,
-  type ProviderAuth,
-  type ProviderAuthOptions,
-  type ResolvedAuth,
-} from './provider-auth.ts';
-export {
-  buildResponsesBody,
-  buildResponsesUrl,
-  buildUserAgent,
   type ContentItem,
   codexVersion,
   type InputItem,
@@ -79,16 +71,6 @@ export {
   type OutputItem,
   type ParseResponsesSseOptions,
   parseResponsesSse,
-  parseTryAgainDelayMs,
   type ResponseEvent,
-  responseFailedError,
   type TokenUsage,
-  toResponseEvent,
 } from './response-events.ts';
-export {
-  BASE_RETRY_DELAY_MS,
-  backoffDelayMs,
-  MAX_RETRY_AFTER_MS,
-  parseRetryAfter,
-  type RetryAfter,
-} from './retry-policy.ts';

@@ -6,6 +6,7 @@ import {
   builtInModelProviders,
   type ConfigToml,
   isCodexError,
+  isHttpUrl,
   type ModelProviderInfo,
   mergeModelProviders,
   validateConfigToml,
@@ -13,7 +14,7 @@ import {
 import { parse as parseToml } from 'smol-toml';
 import { applyConfigOverrides, parseConfigOverrides } from './config-overrides.ts';
 import { CodexHomeError, ConfigLoadError } from './errors.ts';
-import { codexVersion } from './request-builder.ts';
+import { codexVersion, type RequestShaping } from './request-builder.ts';
 
 /** The model used when neither `-m`, the profile nor config.toml names one. */
 export const DEFAULT_MODEL = 'gpt-5-codex';
@@ -55,7 +56,39 @@ export type Config = {
   cliAuthCredentialsStore: AuthCredentialsStoreMode;
   /** The validated config.toml (after `-c` overrides). */
   toml: ConfigToml;
+  /** Body fields from the request-shaping keys (profile first); spread into each turn's request. */
+  requestShaping: RequestShaping;
 };
+
+type Profile = NonNullable<ConfigToml['profiles']>[string];
+
+/**
+ * `model_reasoning_effort`, `model_reasoning_summary`, `model_supports_reasoning_summaries`,
+ * `model_verbosity` and `service_tier` as upstream sends them: `reasoning` only when one of the
+ * first three is set (summary `auto` unless set, left out when `none`), `fast` as `priority`.
+ */
+export function requestShaping(toml: ConfigToml, profile?: Profile): RequestShaping {
+  const effort = profile?.model_reasoning_effort ?? toml.model_reasoning_effort;
+  const summary = profile?.model_reasoning_summary ?? toml.model_reasoning_summary;
+  const forced =
+    profile?.model_supports_reasoning_summaries ?? toml.model_supports_reasoning_summaries;
+  const verbosity = profile?.model_verbosity ?? toml.model_verbosity;
+  const tier = (profile?.service_tier ?? toml.service_tier)?.trim();
+  const shaping: RequestShaping = {};
+  if (effort !== undefined || summary !== undefined || forced === true) {
+    const reasoning: NonNullable<RequestShaping['reasoning']> = {};
+    if (effort !== undefined) reasoning.effort = effort;
+    const sentSummary = summary ?? 'auto';
+    if (sentSummary !== 'none') reasoning.summary = sentSummary;
+    shaping.reasoning = reasoning;
+  }
+  if (verbosity !== undefined) shaping.verbosity = verbosity;
+  if (tier !== undefined) {
+    if (tier === '') throw new ConfigLoadError('service_tier: must not be empty');
+    shaping.serviceTier = tier === 'fast' ? 'priority' : tier;
+  }
+  return shaping;
+}
 
 /**
  * Finds `CODEX_HOME`: the option, else `$CODEX_HOME` (which must be an existing directory, and is
@@ -111,6 +144,23 @@ function toLoadError(error: unknown): unknown {
 }
 
 /**
+ * A custom provider with an `auth` command must name its own `base_url`: without one (a typo such as
+ * `base_uri`) the command's token would be sent to the default OpenAI endpoint.
+ */
+function requireBaseUrlWithAuth(toml: ConfigToml): void {
+  for (const [id, provider] of Object.entries(toml.model_providers ?? {})) {
+    if (provider.auth !== undefined && provider.base_url === undefined) {
+      const shownId = /^[A-Za-z0-9_-]+$/.test(id) ? id : JSON.stringify(id);
+      const keyPath = `model_providers.${shownId}.base_url`;
+      throw new ConfigLoadError(
+        `${keyPath} is missing: a provider with \`auth\` needs its own base_url (its token is never sent to the default OpenAI endpoint)`,
+        { keyPath },
+      );
+    }
+  }
+}
+
+/**
  * Loads `$CODEX_HOME/config.toml`, applies `-c` overrides and the profile, and picks the model and
  * provider (built-ins merged with `[model_providers]`).
  * @throws {CodexHomeError} when `CODEX_HOME` is not a directory
@@ -133,8 +183,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
       homeDir,
       strict,
     });
+    requireBaseUrlWithAuth(toml);
     const profileName = options.profile ?? toml.profile ?? undefined;
-    let profile: NonNullable<ConfigToml['profiles']>[string] | undefined;
+    let profile: Profile | undefined;
     if (profileName !== undefined) {
       profile = toml.profiles?.[profileName];
       if (profile === undefined)
@@ -144,6 +195,11 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     const envBaseUrl = env['OPENAI_BASE_URL'];
     let openaiBaseUrl = toml.openai_base_url ?? undefined;
     if (openaiBaseUrl === undefined && envBaseUrl !== undefined && envBaseUrl.trim() !== '') {
+      if (!isHttpUrl(envBaseUrl.trim())) {
+        throw new ConfigLoadError('OPENAI_BASE_URL: expected an http:// or https:// URL', {
+          keyPath: 'OPENAI_BASE_URL',
+        });
+      }
       openaiBaseUrl = envBaseUrl;
       warnings.push(
         '`OPENAI_BASE_URL` is deprecated. Set `openai_base_url` in config.toml instead.',
@@ -162,16 +218,27 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
           : `Model provider \`${modelProviderId}\` not found`,
       );
     }
+    const model = options.model ?? profile?.model ?? toml.model ?? DEFAULT_MODEL;
+    if (model.trim() === '') {
+      const source =
+        options.model !== undefined
+          ? '--model'
+          : profile?.model !== undefined
+            ? `profiles.${profileName}.model`
+            : 'model';
+      throw new ConfigLoadError(`${source}: the model must not be empty`, { keyPath: source });
+    }
     const config: Config = {
       codexHome,
       cwd,
-      model: options.model ?? profile?.model ?? toml.model ?? DEFAULT_MODEL,
+      model,
       modelProviderId,
       modelProvider,
       modelProviders,
       warnings,
       cliAuthCredentialsStore: toml.cli_auth_credentials_store ?? 'file',
       toml,
+      requestShaping: requestShaping(toml, profile),
     };
     if (profileName !== undefined) config.profile = profileName;
     if (toml.forced_login_method != null) config.forcedLoginMethod = toml.forced_login_method;

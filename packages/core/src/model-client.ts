@@ -7,22 +7,19 @@ import {
   streamIdleTimeoutMs,
   streamMaxRetries,
 } from '@codex/protocol';
-import { type Dispatcher, request as undiciRequest } from 'undici';
+import type { Dispatcher } from 'undici';
 import {
-  CyberPolicyError,
+  type CredentialSource,
+  type CredentialSourceKind,
+  createCredentialSource,
+} from './credential-source.ts';
+import {
   InternalServerError,
-  InvalidRequestError,
-  QuotaExceededError,
-  RetryLimitError,
-  ServerOverloadedError,
   StreamError,
   TurnAbortedError,
   UnexpectedStatusError,
-  UsageLimitReachedError,
-  UsageNotIncludedError,
 } from './errors.ts';
 import type { Config } from './load-config.ts';
-import { createProviderAuth, type ProviderAuth } from './provider-auth.ts';
 import {
   buildResponsesBody,
   buildResponsesUrl,
@@ -31,14 +28,14 @@ import {
   setHeader,
   type TurnRequest,
 } from './request-builder.ts';
+import { type RetryNotice, sendWithRecovery } from './request-loop.ts';
 import {
-  errorText,
   type OutputItem,
   parseResponsesSse,
   type ResponseEvent,
   type TokenUsage,
 } from './response-events.ts';
-import { backoffDelayMs, parseRetryAfter } from './retry-policy.ts';
+import { backoffDelayMs } from './retry-policy.ts';
 
 const OPENAI_API_BASE_URL = 'https://api.openai.com/v1';
 const CHATGPT_BASE_URL = 'https://chatgpt.com/backend-api/codex';
@@ -48,17 +45,11 @@ const CHATGPT_BASE_URL = 'https://chatgpt.com/backend-api/codex';
  * - `reconnecting`: a turn-level retry after a broken stream (`Reconnecting... 2/5`, with the error
  *   text in `details`);
  * - `retrying_request`: a transport-level retry (5xx, 429, network) about to wait `delayMs`;
- * - `auth_command_slow`: the provider's auth command has run for more than 2 s (SPEC §4.11).
+ * - `auth_command_slow`: the provider's auth command has run for more than 2 s (improvement 11).
  */
 export type ClientNotice =
   | { type: 'reconnecting'; attempt: number; max: number; message: string; details: string }
-  | {
-      type: 'retrying_request';
-      attempt: number;
-      max: number;
-      status: number | null;
-      delayMs: number;
-    }
+  | RetryNotice
   | { type: 'auth_command_slow'; command: string };
 
 /** The outcome of a turn. */
@@ -93,14 +84,17 @@ export interface ModelClientOptions {
   readonly random?: () => number;
   /** Conversation id used when a request has none; default a random UUID. */
   readonly sessionId?: string;
+  /** Renew command tokens ahead of expiry in the background; for long-lived processes. Default false. */
+  readonly refreshAhead?: boolean;
 }
 
 /** A Responses API client for one provider. */
 export interface ModelClient {
   /** How the provider's credentials are obtained. */
-  readonly authSource: ProviderAuth['source'];
+  readonly authSource: CredentialSourceKind;
   /**
-   * One turn, with stream-level retries (`stream_max_retries`); resolves at `response.completed`.
+   * One turn; resolves at `response.completed`. A stream that broke after it started is retried
+   * (`stream_max_retries`); a request that used up `request_max_retries` is not retried again.
    * @throws {StreamError | UnexpectedStatusError | EnvVarError | AuthCommandError | ...} with upstream's texts
    */
   runTurn(
@@ -114,107 +108,9 @@ export interface ModelClient {
   ): AsyncGenerator<ResponseEvent, void, undefined>;
 }
 
-type OpenResponse = { body: AsyncIterable<Uint8Array> };
-
-function flattenHeaders(
-  headers: Record<string, string | string[] | undefined>,
-): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined)
-      flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return flat;
-}
-
-function errorBodyField(body: string, field: 'code' | 'type'): string | undefined {
-  try {
-    const parsed = JSON.parse(body) as { error?: Record<string, unknown> } | null;
-    const value = parsed?.error?.[field];
-    return typeof value === 'string' ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function resetsAt(body: string): number | undefined {
-  try {
-    const parsed = JSON.parse(body) as { error?: { resets_at?: unknown } } | null;
-    const value = parsed?.error?.resets_at;
-    return typeof value === 'number' ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const REDACTED = '[REDACTED]';
-// Shorter values are not credentials worth the name, and replacing them would mangle ordinary words.
-const MIN_REDACTED_LENGTH = 8;
-
-function redactSecret(text: string, secret: string | null): string {
-  return secret === null || secret.length < MIN_REDACTED_LENGTH
-    ? text
-    : text.split(secret).join(REDACTED);
-}
-
-function redactHeaders(
-  headers: Record<string, string>,
-  secret: string | null,
-): Record<string, string> {
-  if (secret === null || secret.length < MIN_REDACTED_LENGTH) return headers;
-  return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name, redactSecret(value, secret)]),
-  );
-}
-
-/** Maps a final non-2xx answer to upstream's error (§3.6); 401 is handled before this. */
-function mapHttpError(status: number, url: string, headers: Record<string, string>, body: string) {
-  const code = errorBodyField(body, 'code');
-  const requestId = headers['x-request-id'] ?? headers['x-oai-request-id'];
-  if (status === 503 && (code === 'server_is_overloaded' || code === 'slow_down')) {
-    return new ServerOverloadedError();
-  }
-  if (status === 400) {
-    if (code === 'cyber_policy') {
-      return new CyberPolicyError(
-        jsonMessage(body) ?? 'This request has been flagged for possible cybersecurity risk.',
-      );
-    }
-    return new InvalidRequestError(body);
-  }
-  if (status === 500) return new InternalServerError({ requestId });
-  if (status === 429) {
-    return new RetryLimitError({ status, requestId: requestId ?? headers['cf-ray'] });
-  }
-  return new UnexpectedStatusError({ status, url, headers, body });
-}
-
-function jsonMessage(body: string): string | undefined {
-  try {
-    const message = (JSON.parse(body) as { error?: { message?: unknown } } | null)?.error?.message;
-    return typeof message === 'string' && message.trim() !== '' ? message : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Errors a 429 raises at once, without retrying. */
-function nonRetryable429(body: string): Error | undefined {
-  const type = errorBodyField(body, 'type');
-  const code = errorBodyField(body, 'code');
-  if (type === 'usage_limit_reached' || code === 'usage_limit_reached') {
-    return new UsageLimitReachedError({ resetsAt: resetsAt(body) });
-  }
-  if (type === 'usage_not_included' || code === 'usage_not_included')
-    return new UsageNotIncludedError();
-  if (type === 'insufficient_quota' || code === 'insufficient_quota')
-    return new QuotaExceededError();
-  return undefined;
-}
-
 /**
  * Whether a failed turn is tried again: broken streams and server errors are; auth failures,
- * 4xx answers (including a second 401, SPEC §4.3) and config errors are not.
+ * 4xx answers (including a second 401, improvement 3) and config errors are not.
  */
 export function isTurnRetryable(error: unknown): boolean {
   if (error instanceof StreamError || error instanceof InternalServerError) return true;
@@ -227,6 +123,14 @@ function validOriginator(value: string | undefined): string | undefined {
 
 function abortError(signal: AbortSignal | undefined): TurnAbortedError {
   return new TurnAbortedError({ cause: signal?.reason });
+}
+
+/** Marks an error from the request phase: its retries are spent, the turn does not retry it again. */
+class RequestPhaseFailure {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
+  }
 }
 
 /**
@@ -261,19 +165,20 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
       env: { ...env },
     });
   }
-  const auth = createProviderAuth({
+  const source: CredentialSource = createCredentialSource({
     providerId: config.modelProviderId,
     provider,
     env,
     authManager,
     onSlowCommand: (command) => onNotice?.({ type: 'auth_command_slow', command }),
+    refreshAhead: options.refreshAhead,
   });
   const maxRequestRetries = requestMaxRetries(provider);
   const maxStreamRetries = streamMaxRetries(provider);
   const idleTimeoutMs = streamIdleTimeoutMs(provider);
   const store = isAzureProvider(provider);
 
-  function buildHeaders(sessionId: string, authHeaders: Record<string, string>) {
+  function buildHeaders(sessionId: string, authHeaders: Readonly<Record<string, string>>) {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(provider.http_headers ?? {})) {
       setHeader(headers, name, value);
@@ -302,11 +207,10 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     if (signal?.aborted) throw abortError(signal);
   }
 
-  /** Sends the request with transport retries and 401 recovery; resolves with the 2xx response. */
-  async function open(
+  async function* stream(
     request: TurnRequest,
-    signal: AbortSignal | undefined,
-  ): Promise<OpenResponse> {
+    signal?: AbortSignal,
+  ): AsyncGenerator<ResponseEvent, void, undefined> {
     const sessionId = request.sessionId ?? defaultSessionId;
     const body = JSON.stringify(
       buildResponsesBody(request, {
@@ -315,89 +219,30 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
         promptCacheKey: sessionId,
       }),
     );
-    const recovery = auth.unauthorizedRecovery();
-    let retries = 0;
-    for (;;) {
-      if (signal?.aborted) throw abortError(signal);
-      const resolved = await auth.resolve();
-      const baseUrl =
-        provider.base_url ?? (resolved.chatgpt ? CHATGPT_BASE_URL : OPENAI_API_BASE_URL);
-      const url = buildResponsesUrl(baseUrl, provider.query_params);
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await undiciRequest(url, {
-          method: 'POST',
-          headers: buildHeaders(sessionId, resolved.headers),
-          body,
-          signal,
-          headersTimeout: Math.max(1, idleTimeoutMs),
-          bodyTimeout: 0,
-          ...(dispatcher === undefined ? {} : { dispatcher }),
-        });
-      } catch (error) {
-        if (signal?.aborted) throw abortError(signal);
-        if (retries < maxRequestRetries) {
-          retries += 1;
-          const delayMs = backoffDelayMs(retries, random);
-          onNotice?.({
-            type: 'retrying_request',
-            attempt: retries,
-            max: maxRequestRetries,
-            status: null,
-            delayMs,
-          });
-          await wait(delayMs, signal);
-          continue;
-        }
-        throw new StreamError(errorText(error), { cause: error });
-      }
-      const { statusCode: status } = response;
-      if (status >= 200 && status < 300) return { body: response.body };
-
-      // A server may quote the credential back (SPEC §4.9): errors are built from redacted copies.
-      const text = redactSecret(await response.body.text().catch(() => ''), resolved.token);
-      const headers = redactHeaders(flattenHeaders(response.headers), resolved.token);
-      if (status === 401) {
-        if (recovery?.hasNext()) {
-          await recovery.next(resolved.token === null ? {} : { rejectedToken: resolved.token });
-          continue;
-        }
-        throw new UnexpectedStatusError({ status, url, headers, body: text });
-      }
-      if (status === 429) {
-        const fatal = nonRetryable429(text);
-        if (fatal !== undefined) throw fatal;
-      }
-      if (status === 429 || status >= 500) {
-        const retryAfter =
-          status === 429 || status === 503
-            ? parseRetryAfter(headers, now)
-            : { kind: 'none' as const };
-        if (retries < maxRequestRetries && retryAfter.kind !== 'too_long') {
-          retries += 1;
-          const delayMs =
-            retryAfter.kind === 'delay' ? retryAfter.delayMs : backoffDelayMs(retries, random);
-          onNotice?.({
-            type: 'retrying_request',
-            attempt: retries,
-            max: maxRequestRetries,
-            status,
-            delayMs,
-          });
-          await wait(delayMs, signal);
-          continue;
-        }
-      }
-      throw mapHttpError(status, url, headers, text);
+    let responseBody: AsyncIterable<Uint8Array>;
+    try {
+      responseBody = await sendWithRecovery({
+        source,
+        url: (credential) =>
+          buildResponsesUrl(
+            provider.base_url ?? (credential.chatgpt ? CHATGPT_BASE_URL : OPENAI_API_BASE_URL),
+            provider.query_params,
+          ),
+        headers: (credential) => buildHeaders(sessionId, credential.headers),
+        body,
+        maxRetries: maxRequestRetries,
+        headersTimeoutMs: idleTimeoutMs,
+        dispatcher,
+        signal,
+        sleep,
+        now,
+        random,
+        onRetry: onNotice,
+      });
+    } catch (error) {
+      throw new RequestPhaseFailure(error);
     }
-  }
-
-  async function* stream(
-    request: TurnRequest,
-    signal?: AbortSignal,
-  ): AsyncGenerator<ResponseEvent, void, undefined> {
-    const response = await open(request, signal);
-    yield* parseResponsesSse(response.body, {
+    yield* parseResponsesSse(responseBody, {
       idleTimeoutMs,
       ...(signal === undefined ? {} : { signal }),
     });
@@ -439,16 +284,25 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
   }
 
   return {
-    authSource: auth.source,
-    stream,
+    authSource: source.kind,
+    async *stream(request, signal) {
+      try {
+        yield* stream(request, signal);
+      } catch (error) {
+        throw error instanceof RequestPhaseFailure ? error.error : error;
+      }
+    },
     async runTurn(request, handlers = {}) {
       const { onEvent, signal } = handlers;
       let retries = 0;
       for (;;) {
         try {
           return await runOnce(request, onEvent, signal);
-        } catch (error) {
+        } catch (caught) {
           if (signal?.aborted) throw abortError(signal);
+          // one retry layer (improvement 14): a request that spent its retries is final
+          if (caught instanceof RequestPhaseFailure) throw caught.error;
+          const error = caught;
           if (!isTurnRetryable(error) || retries >= maxStreamRetries) throw error;
           retries += 1;
           const serverDelay = error instanceof StreamError ? error.retryDelayMs : undefined;

@@ -27,6 +27,16 @@ export type TurnRequest = {
   outputSchema?: unknown;
   /** Conversation id: `session_id`, `x-client-request-id` and `prompt_cache_key`. */
   sessionId?: string;
+} & RequestShaping;
+
+/** Body fields that config.toml's request-shaping keys set (see `requestShaping` in load-config). */
+export type RequestShaping = {
+  /** `reasoning` (with `include: ["reasoning.encrypted_content"]`); `null` is sent when unset. */
+  reasoning?: { effort?: string; summary?: string };
+  /** `text.verbosity`. */
+  verbosity?: string;
+  /** `service_tier`. */
+  serviceTier?: string;
 };
 
 /** A user message with text and optional image URLs (`data:` URLs for local files). */
@@ -57,15 +67,23 @@ export async function imageFileToDataUrl(file: string): Promise<string> {
   return `data:${mime};base64,${bytes.toString('base64')}`;
 }
 
-/** `base_url` without trailing `/`, then `/responses`, then URL-encoded `query_params`. */
+/**
+ * `base_url` without trailing `/`, then `/responses`, then the base URL's own query (an Azure-style
+ * `?api-version=X` is kept) merged with `query_params`, which win on the same name.
+ */
 export function buildResponsesUrl(
   baseUrl: string,
   queryParams?: Readonly<Record<string, string>> | null,
 ): string {
-  const base = `${baseUrl.replace(/\/+$/, '')}/responses`;
-  const entries = Object.entries(queryParams ?? {});
-  if (entries.length === 0) return base;
-  return `${base}?${new URLSearchParams(entries).toString()}`;
+  const hashAt = baseUrl.indexOf('#');
+  const withoutFragment = hashAt === -1 ? baseUrl : baseUrl.slice(0, hashAt);
+  const queryAt = withoutFragment.indexOf('?');
+  const pathPart = queryAt === -1 ? withoutFragment : withoutFragment.slice(0, queryAt);
+  const base = `${pathPart.replace(/\/+$/, '')}/responses`;
+  const query = new URLSearchParams(queryAt === -1 ? '' : withoutFragment.slice(queryAt + 1));
+  for (const [name, value] of Object.entries(queryParams ?? {})) query.set(name, value);
+  const text = query.toString();
+  return text === '' ? base : `${base}?${text}`;
 }
 
 /** The JSON body of a Responses request, keys in upstream's order (§3.1.6). */
@@ -79,21 +97,23 @@ export function buildResponsesBody(
   body['tools'] = [];
   body['tool_choice'] = 'auto';
   body['parallel_tool_calls'] = false;
-  body['reasoning'] = null;
+  body['reasoning'] = request.reasoning ?? null;
   body['store'] = store;
   body['stream'] = true;
-  body['include'] = [];
+  body['include'] = request.reasoning === undefined ? [] : ['reasoning.encrypted_content'];
+  if (request.serviceTier !== undefined) body['service_tier'] = request.serviceTier;
   body['prompt_cache_key'] = promptCacheKey;
+  const text: Record<string, unknown> = {};
+  if (request.verbosity !== undefined) text['verbosity'] = request.verbosity;
   if (request.outputSchema !== undefined) {
-    body['text'] = {
-      format: {
-        type: 'json_schema',
-        strict: true,
-        schema: request.outputSchema,
-        name: 'codex_output_schema',
-      },
+    text['format'] = {
+      type: 'json_schema',
+      strict: true,
+      schema: request.outputSchema,
+      name: 'codex_output_schema',
     };
   }
+  if (Object.keys(text).length > 0) body['text'] = text;
   return body;
 }
 

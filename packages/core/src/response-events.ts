@@ -294,12 +294,44 @@ export async function* parseResponsesSse(
   }
 }
 
-/** The message of a transport error, preferring undici's cause (`other side closed`, ...). */
+const TLS_ERROR_CODES =
+  /^(EPROTO|ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/;
+
+function errorCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && TLS_ERROR_CODES.test(code)) return code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/** A TLS failure (a wrong protocol, a bad certificate): no retry can fix it. */
+export function isTlsError(error: unknown): boolean {
+  return errorCode(error) !== undefined;
+}
+
+/**
+ * The message of a transport error on one line, preferring undici's cause (`other side closed`, ...); a TLS
+ * failure becomes `TLS handshake failed: <reason>` instead of OpenSSL's multi-line dump.
+ */
 export function errorText(error: unknown): string {
+  if (isTlsError(error)) {
+    let text = '';
+    for (let current = error, depth = 0; current instanceof Error && depth < 4; depth += 1) {
+      text += ` ${current.message}`;
+      current = current.cause;
+    }
+    const reason = /SSL routines:[^:]*:([^:\n]+)/.exec(text)?.[1]?.trim() ?? errorCode(error);
+    const hint = /wrong version number|packet length too long/.test(text)
+      ? ' (is base_url https:// for a server that speaks plain http?)'
+      : '';
+    return `TLS handshake failed: ${reason}${hint}`;
+  }
+  let text = String(error);
   if (error instanceof Error) {
     const cause = error.cause;
-    if (error.message === 'terminated' && cause instanceof Error) return cause.message;
-    return error.message;
+    text = error.message === 'terminated' && cause instanceof Error ? cause.message : error.message;
   }
-  return String(error);
+  return text.split('\n')[0]?.trim() ?? '';
 }

@@ -1,7 +1,7 @@
 /** Base delay of the transport and stream backoff. */
 export const BASE_RETRY_DELAY_MS = 200;
 
-/** The longest server-requested wait we honour (SPEC §4.12). */
+/** The longest server-requested wait we honour (improvement 12). */
 export const MAX_RETRY_AFTER_MS = 60_000;
 
 /** `200 ms × 2^(attempt-1) × U[0.9, 1.1)`, like upstream's `backoff`. */

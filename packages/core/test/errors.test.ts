@@ -1,12 +1,7 @@
-import {
-  EnvVarError,
-  RetryLimitError,
-  StreamError,
-  truncateWithEllipsis,
-  UnexpectedStatusError,
-} from '@codex/core';
+import { EnvVarError, RetryLimitError, StreamError, UnexpectedStatusError } from '@codex/core';
 import { isCodexError } from '@codex/protocol';
 import { describe, expect, it } from 'vitest';
+import { truncateWithEllipsis } from '../src/errors.ts';
 
 const url = 'http://127.0.0.1:1/v1/responses';
 

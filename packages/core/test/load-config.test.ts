@@ -6,9 +6,9 @@ import {
   ConfigOverrideError,
   DEFAULT_MODEL,
   loadConfig,
-  parseConfigOverrides,
 } from '@codex/core';
 import { describe, expect, it } from 'vitest';
+import { parseConfigOverrides } from '../src/config-overrides.ts';
 import { tempHome } from './helpers/provider-config.ts';
 
 async function homeWith(toml: string): Promise<string> {
@@ -202,7 +202,7 @@ describe('parseConfigOverrides', () => {
       'g=a=b',
     ]);
 
-    expect(overrides).toEqual([
+    expect(overrides.map(({ path, value }) => ({ path, value }))).toEqual([
       { path: 'a', value: 42 },
       { path: 'b', value: [1, 2] },
       { path: 'c', value: { x: 1 } },

@@ -219,7 +219,7 @@ describe('createModelClient credentials', () => {
 });
 
 describe('createModelClient redaction', () => {
-  it('redacts a token the server quotes back in its 401 body and headers (SPEC §4.9)', async () => {
+  it('redacts a token the server quotes back in its 401 body and headers (improvement 9)', async () => {
     const secret = 'sk-echoed-secret-0123456789';
     await using server = await startResponsesServer();
     server.respond(() => ({
@@ -278,7 +278,38 @@ describe('createModelClient retries', () => {
     expect(server.requests).toHaveLength(3);
   });
 
-  it('waits for Retry-After: 1 on a 429 (SPEC §4.12)', async () => {
+  it.each([
+    [500, 'status'],
+    [502, 'status'],
+    [0, 'drop'],
+  ] as const)(
+    'spends one retry budget: always-%i costs request_max_retries + 1 requests per turn (improvement 14)',
+    async (status, kind) => {
+      await using server = await startResponsesServer();
+      server.respond(() =>
+        kind === 'drop' ? { kind: 'drop' } : { kind: 'status', status, body: 'down' },
+      );
+      const config = await loadProviderConfig(
+        providerToml(server.url, 'request_max_retries = 3\nstream_max_retries = 4'),
+      );
+      const { sleep, delays } = recordingSleep();
+      const notices: ClientNotice[] = [];
+      const client = createModelClient({
+        config,
+        env: {},
+        sleep,
+        onNotice: (notice) => notices.push(notice),
+      });
+
+      await client.runTurn(turn).catch(() => {});
+
+      expect(server.requests).toHaveLength(4);
+      expect(delays).toHaveLength(3);
+      expect(notices.filter((notice) => notice.type === 'reconnecting')).toEqual([]);
+    },
+  );
+
+  it('waits for Retry-After: 1 on a 429 (improvement 12)', async () => {
     await using server = await startResponsesServer();
     server.enqueue(
       { kind: 'status', status: 429, body: 'slow down', headers: { 'retry-after': '1' } },
@@ -294,7 +325,7 @@ describe('createModelClient retries', () => {
     expect(server.requests).toHaveLength(2);
   });
 
-  it('prefers retry-after-ms and honours it on a 503 (SPEC §4.12)', async () => {
+  it('prefers retry-after-ms and honours it on a 503 (improvement 12)', async () => {
     await using server = await startResponsesServer();
     server.enqueue(
       {
@@ -322,7 +353,7 @@ describe('createModelClient retries', () => {
     });
   });
 
-  it('does not wait beyond 60 s: a longer Retry-After fails at once (SPEC §4.12)', async () => {
+  it('does not wait beyond 60 s: a longer Retry-After fails at once (improvement 12)', async () => {
     await using server = await startResponsesServer();
     server.respond(() => ({
       kind: 'status',
@@ -354,6 +385,27 @@ describe('createModelClient retries', () => {
     await expect(client.runTurn(turn)).rejects.toThrow();
 
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('class: https against a plain-http port fails once, on one line, without retries', async () => {
+    await using server = await startResponsesServer();
+    const config = await loadProviderConfig(
+      providerToml(
+        server.url.replace('http://', 'https://'),
+        'experimental_bearer_token = "tok-tls"\nrequest_max_retries = 4\nstream_max_retries = 4',
+      ),
+    );
+    const { sleep, delays } = recordingSleep();
+    const client = createModelClient({ config, env: {}, sleep });
+
+    const error = await client.runTurn(turn).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(StreamError);
+    expect((error as Error).message).toMatch(
+      /^stream disconnected before completion: TLS handshake failed: /,
+    );
+    expect((error as Error).message).not.toContain('\n');
+    expect(delays).toEqual([]);
   });
 
   it('retries a dropped connection at transport level', async () => {

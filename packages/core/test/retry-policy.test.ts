@@ -1,5 +1,5 @@
-import { backoffDelayMs, parseRetryAfter } from '@codex/core';
 import { describe, expect, it } from 'vitest';
+import { backoffDelayMs, parseRetryAfter } from '../src/retry-policy.ts';
 
 describe('backoffDelayMs', () => {
   it('doubles from 200 ms with ±10% jitter', () => {

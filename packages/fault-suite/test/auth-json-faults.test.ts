@@ -142,3 +142,50 @@ describe('codex exec with auth.json locked by another process', () => {
     await expectNoProcessLeft(home);
   });
 });
+
+describe('codex exec when the token endpoint refuses the refresh token (OAuth error code, any status)', () => {
+  it.each([
+    [400, 'refresh_token_reused', 'your refresh token was already used'],
+    [401, 'refresh_token_reused', 'your refresh token was already used'],
+    [400, 'refresh_token_expired', 'your refresh token has expired'],
+    [403, 'refresh_token_invalidated', 'your refresh token was revoked'],
+    [
+      400,
+      'invalid_grant',
+      'Your access token could not be refreshed. Please log out and sign in again.',
+    ],
+  ])(
+    'a %i with %s calls the endpoint once and says to sign in again',
+    async (status, code, text) => {
+      const authority = await startResponsesServer({
+        responder: () => ({
+          kind: 'status',
+          status,
+          body: { error: { code, message: `quoting ${CANARY}` } },
+        }),
+      });
+      onTestFinished(() => authority.close());
+      const server = await startResponsesServer({
+        responder: () => ({
+          kind: 'status',
+          status: 401,
+          body: { error: { message: 'token expired' } },
+        }),
+      });
+      onTestFinished(() => server.close());
+      const home = await makeCodexHome();
+      await home.writeConfig(openAiConfig(server.url));
+      await writeFile(path.join(home.dir, 'auth.json'), chatgptAuthJson('stale'), { mode: 0o600 });
+
+      const result = await runExec(home, {
+        env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: `${authority.url}/oauth/token` },
+      });
+
+      expectFailure(result, text);
+      expect(authority.requests).toHaveLength(1);
+      expect(String(result.stderr)).not.toMatch(
+        /Failed to refresh token:.*Failed to refresh token:/,
+      );
+    },
+  );
+});

@@ -107,9 +107,9 @@ describe('codex exec against a broken provider', () => {
     const result = await runExec(home);
 
     expectFailure(result, 'unexpected status 401 Unauthorized: token rejected');
-    // a bounded 401 budget (SPEC §4.3): the first request, one refresh, one resend
+    // a bounded 401 budget (improvement 3): the first request, one refresh, one resend
     expect(requests()).toBe(2);
-    expect(authorizations()).toEqual([`Bearer ${CANARY}`, `Bearer ${CANARY}`]);
+    expect(authorizations()).toEqual([`Bearer ${CANARY}`, `Bearer ${CANARY}-2`]);
     await expectNoProcessLeft(home, 2);
   });
 

@@ -178,3 +178,43 @@ describe('the secret canary', () => {
     },
   );
 });
+
+/** A 5-character token: the one redaction rule covers every live secret of 4 characters or more. */
+const SHORT_CANARY = 'Zq7k9';
+
+const escapedForJson = (text: string) =>
+  [...text].map((char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+
+describe('the short secret canary (4+ characters, improvement 9)', () => {
+  it.each(
+    modes.flatMap(([mode, args, env]) =>
+      (['plain', 'JSON-escaped'] as const).map((encoding) => [mode, encoding, args, env] as const),
+    ),
+  )('never appears in %s when a 401 quotes it %s', async (_mode, encoding, args, modeEnv) => {
+    const server = await startResponsesServer({
+      responder: () => {
+        const quoted = encoding === 'plain' ? SHORT_CANARY : escapedForJson(SHORT_CANARY);
+        return {
+          kind: 'status',
+          status: 401,
+          body: `{"error":{"message":"bad token ${quoted}","code":"invalid_api_key"}}`,
+          headers: { 'x-openai-authorization-error': `token ${SHORT_CANARY} rejected` },
+        };
+      },
+    });
+    onTestFinished(() => server.close());
+    const home = await makeCodexHome();
+    await home.writeConfig(
+      customProvider(server.url, [`experimental_bearer_token = "${SHORT_CANARY}"`]),
+    );
+
+    const result = await runExec(home, { args, env: modeEnv });
+
+    expect(result.exitCode).toBe(1);
+    expect(server.requests[0]?.headers['authorization']).toBe(`Bearer ${SHORT_CANARY}`);
+    const output = `${String(result.stdout)}\n${String(result.stderr)}`;
+    expect(output).not.toContain(SHORT_CANARY);
+    expect(output).not.toContain(escapedForJson(SHORT_CANARY));
+    expect(output).toContain('[REDACTED]');
+  });
+});

@@ -113,3 +113,21 @@ describe('codex exec with a broken token command', () => {
     await expectNoProcessLeft(home, 2);
   });
 });
+
+describe('codex exec when the token command prints the rejected token again (improvement 16)', () => {
+  it('does not resend it: one request, exit 1, one line pointing at CODEX_AUTH_REASON', async () => {
+    const server = await startResponsesServer({
+      responder: () => ({ kind: 'status', status: 401, body: { error: { message: 'expired' } } }),
+    });
+    onTestFinished(() => server.close());
+    const home = await makeCodexHome();
+    await home.writeConfig(mockProviderConfig(server.url));
+    await writeTokenScript(home, 'echo "$CODEX_AUTH_REASON" >> reasons\nprintf "%s\\n" "$CANARY"');
+
+    const result = await runExec(home);
+
+    expectFailure(result, 'printed the token the server just rejected', 'CODEX_AUTH_REASON');
+    expect(server.requests).toHaveLength(1);
+    await expectNoProcessLeft(home, 2);
+  });
+});

@@ -1,7 +1,8 @@
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
-import type { ModelProviderAuthInfo } from '@codex/protocol';
+import { type ModelProviderAuthInfo, redact, Secret } from '@codex/protocol';
 import { AuthCommandError } from './errors.ts';
+import type { TokenRequestReason } from './external-auth.ts';
 import { decodeJwtPayload } from './token-data.ts';
 
 export const MAX_STDOUT_BYTES = 1024 * 1024;
@@ -9,7 +10,7 @@ export const MAX_QUOTED_STDERR_BYTES = 2048;
 
 /** What a successful command run produced. */
 export type CommandToken = {
-  token: string;
+  token: Secret;
   /** Epoch ms at which the token expires, when the output or the JWT says so. */
   expiresAtMs: number | null;
   /** Epoch ms at which the token was issued (JWT `iat`), when known. */
@@ -21,8 +22,12 @@ export type CommandToken = {
 export type RunAuthCommandOptions = {
   readonly onSlow?: () => void;
   readonly slowNoticeMs?: number;
-  /** Secrets that must never be quoted back, e.g. the currently cached token. */
-  readonly redact?: readonly string[];
+  /** Kills the command's process group and rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
+  /** Passed to the command as `CODEX_AUTH_REASON`. */
+  readonly reason?: TokenRequestReason;
+  /** Passed to the command as `CODEX_PROVIDER_ID`. */
+  readonly providerId?: string | undefined;
 };
 
 const isWindows = process.platform === 'win32';
@@ -71,16 +76,6 @@ function exitStatusText(exitCode: number | undefined, signal: string | undefined
   return `exit status: ${exitCode ?? 'unknown'}`;
 }
 
-function redactText(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) {
-      result = result.split(secret).join('[REDACTED]');
-    }
-  }
-  return result;
-}
-
 function capStderr(text: string): string {
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length <= MAX_QUOTED_STDERR_BYTES) {
@@ -106,88 +101,163 @@ function killProcessTree(pid: number | undefined, fallback: () => void): void {
   fallback();
 }
 
+/** How long the pipes may stay open after the command exits: a detached grandchild may hold them. */
+const PIPE_GRACE_MS = 200;
+
+type RunOutcome =
+  | { kind: 'exited'; exitCode: number | null; signal: NodeJS.Signals | null }
+  | { kind: 'spawn_error'; cause: unknown }
+  | { kind: 'overflow'; stream: 'stdout' | 'stderr' }
+  | { kind: 'timeout' }
+  | { kind: 'aborted' };
+
+function abortReason(signal: AbortSignal, command: string, prefix: string): unknown {
+  return signal.reason instanceof Error
+    ? signal.reason
+    : new AuthCommandError(command, `${prefix} was cancelled`);
+}
+
 /**
  * Runs a provider auth command once and returns its token.
+ *
+ * The command gets `CODEX_AUTH_REASON` (`initial`, `expired` or `unauthorized`) and `CODEX_PROVIDER_ID` in its
+ * environment. `timeout_ms` is a hard bound: when it fires, or `signal` aborts, the run settles at once, the pipes
+ * are destroyed and the command's whole process group is killed, whatever else still holds the pipes.
  * @throws {AuthCommandError} with upstream's texts; never quoting the token
  */
 export async function runAuthCommand(
   auth: ModelProviderAuthInfo,
-  { onSlow, slowNoticeMs = 2000, redact = [] }: RunAuthCommandOptions = {},
+  {
+    onSlow,
+    slowNoticeMs = 2000,
+    signal,
+    reason = 'initial',
+    providerId,
+  }: RunAuthCommandOptions = {},
 ): Promise<CommandToken> {
   const { command } = auth;
   const prefix = `provider auth command \`${command}\``;
+  if (signal?.aborted) throw abortReason(signal, command, prefix);
   const program = resolveCommandProgram(command, auth.cwd);
 
   // Loaded here, not at the top: most runs never spawn a command, and execa is a large share of
   // the CLI's start-up (esbuild puts it in its own lazily imported chunk).
   const { execa } = await import('execa');
+  if (signal?.aborted) throw abortReason(signal, command, prefix);
+  const env: Record<string, string> = { CODEX_AUTH_REASON: reason };
+  if (providerId !== undefined) env['CODEX_PROVIDER_ID'] = providerId;
   const subprocess = execa(program, auth.args, {
     cwd: auth.cwd,
+    env,
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
-    encoding: 'buffer',
+    buffer: false,
     reject: false,
     detached: !isWindows,
-    maxBuffer: MAX_STDOUT_BYTES,
     windowsHide: true,
   });
+  const killGroup = () => killProcessTree(subprocess.pid, () => subprocess.kill('SIGKILL'));
+  const destroyPipes = () => {
+    subprocess.stdout?.destroy();
+    subprocess.stderr?.destroy();
+  };
+  const output = { stdout: [] as Buffer[], stderr: [] as Buffer[], stdoutBytes: 0, stderrBytes: 0 };
 
-  let timedOut = false;
-  const timeoutTimer = setTimeout(() => {
-    timedOut = true;
-    killProcessTree(subprocess.pid, () => subprocess.kill('SIGKILL'));
-  }, auth.timeout_ms);
-  const slowTimer =
-    onSlow === undefined
-      ? undefined
-      : setTimeout(() => {
-          onSlow();
-        }, slowNoticeMs);
-  slowTimer?.unref();
-
-  // A token command is one-shot: whatever it leaves running in its process group (a forked child that
-  // holds stdout open, a stray daemon) is killed as soon as the command itself exits.
-  subprocess.once('exit', () => {
-    if (!isWindows && subprocess.pid !== undefined) killProcessTree(subprocess.pid, () => {});
-  });
-
-  let result: Awaited<typeof subprocess>;
-  try {
-    result = await subprocess;
-  } finally {
-    clearTimeout(timeoutTimer);
-    clearTimeout(slowTimer);
-  }
-
-  if (timedOut) {
-    throw new AuthCommandError(command, `${prefix} timed out after ${auth.timeout_ms} ms`);
-  }
-  const stdout = Buffer.from(result.stdout);
-  if (result.isMaxBuffer) {
-    const stream = stdout.length >= MAX_STDOUT_BYTES ? 'stdout' : 'stderr';
-    killProcessTree(subprocess.pid, () => subprocess.kill('SIGKILL'));
-    throw new AuthCommandError(command, `${prefix} wrote more than 1 MiB to ${stream}`);
-  }
-  if (result.exitCode === undefined && result.signal === undefined) {
-    throw new AuthCommandError(command, `${prefix} failed to start: ${osErrorText(result.cause)}`, {
-      cause: result.cause,
+  const timers: NodeJS.Timeout[] = [];
+  let onAbort: (() => void) | undefined;
+  const outcome = await new Promise<RunOutcome>((resolve) => {
+    let exit: { exitCode: number | null; signal: NodeJS.Signals | null } | null = null;
+    let openPipes = 2;
+    const settleIfDone = () => {
+      if (exit !== null && openPipes === 0) resolve({ kind: 'exited', ...exit });
+    };
+    const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const bytesKey = stream === 'stdout' ? 'stdoutBytes' : 'stderrBytes';
+      output[bytesKey] += chunk.length;
+      if (output[bytesKey] > MAX_STDOUT_BYTES) resolve({ kind: 'overflow', stream });
+      else output[stream].push(chunk);
+    };
+    subprocess.stdout?.on('data', collect('stdout'));
+    subprocess.stderr?.on('data', collect('stderr'));
+    for (const pipe of [subprocess.stdout, subprocess.stderr]) {
+      if (pipe === null) openPipes -= 1;
+      else
+        pipe.once('close', () => {
+          openPipes -= 1;
+          settleIfDone();
+        });
+    }
+    subprocess.once('exit', (exitCode, exitSignal) => {
+      exit = { exitCode, signal: exitSignal };
+      // A token command is one-shot: whatever it left in its process group (a forked child holding stdout, a
+      // stray daemon) dies with it; a grandchild in a session of its own gets the pipes closed after a grace.
+      if (!isWindows && subprocess.pid !== undefined) killProcessTree(subprocess.pid, () => {});
+      const grace = setTimeout(destroyPipes, PIPE_GRACE_MS);
+      grace.unref();
+      timers.push(grace);
+      settleIfDone();
     });
+    subprocess.then(
+      (result) => {
+        if (result.exitCode === undefined && result.signal === undefined && exit === null) {
+          resolve({ kind: 'spawn_error', cause: result.cause });
+        }
+      },
+      (error: unknown) => resolve({ kind: 'spawn_error', cause: error }),
+    );
+    timers.push(setTimeout(() => resolve({ kind: 'timeout' }), auth.timeout_ms));
+    if (onSlow !== undefined) {
+      const slow = setTimeout(onSlow, slowNoticeMs);
+      slow.unref();
+      timers.push(slow);
+    }
+    if (signal !== undefined) {
+      onAbort = () => resolve({ kind: 'aborted' });
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  for (const timer of timers) clearTimeout(timer);
+  if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  if (outcome.kind !== 'exited') {
+    killGroup();
+    destroyPipes();
   }
-  if (result.exitCode !== 0) {
-    const stdoutSecrets = new TextDecoder()
+
+  switch (outcome.kind) {
+    case 'aborted':
+      throw abortReason(signal as AbortSignal, command, prefix);
+    case 'timeout':
+      throw new AuthCommandError(command, `${prefix} timed out after ${auth.timeout_ms} ms`);
+    case 'overflow':
+      throw new AuthCommandError(command, `${prefix} wrote more than 1 MiB to ${outcome.stream}`);
+    case 'spawn_error':
+      throw new AuthCommandError(
+        command,
+        `${prefix} failed to start: ${osErrorText(outcome.cause)}`,
+        {
+          cause: outcome.cause,
+        },
+      );
+    case 'exited':
+      break;
+  }
+  const stdout = Buffer.concat(output.stdout);
+  if (outcome.exitCode !== 0) {
+    // Whatever the failing command printed on stdout may be a token: hold each line as a secret while the
+    // error text is built, so the one redactor scrubs it from the quoted stderr.
+    const held = new TextDecoder()
       .decode(stdout)
       .split(/\r\n|\n|\r/)
-      .map((line) => line.trim());
-    const stderr = redactText(new TextDecoder().decode(result.stderr).trim(), [
-      ...redact,
-      ...stdoutSecrets,
-    ]);
+      .map((line) => new Secret(line.trim()));
+    const stderr = redact(new TextDecoder().decode(Buffer.concat(output.stderr)).trim());
     const suffix = stderr === '' ? '' : `: ${capStderr(stderr)}`;
-    throw new AuthCommandError(
+    const error = new AuthCommandError(
       command,
-      `${prefix} exited with status ${exitStatusText(result.exitCode, result.signal)}${suffix}`,
+      `${prefix} exited with status ${exitStatusText(outcome.exitCode ?? undefined, outcome.signal ?? undefined)}${suffix}`,
     );
+    held.length = 0;
+    throw error;
   }
 
   let text: string;
@@ -281,13 +351,19 @@ export function parseAuthCommandOutput(command: string, stdout: string): Command
   if (/[\u0000-\u001f\u007f]/.test(token)) {
     throw new AuthCommandError(command, `${prefix} printed a token with control characters`);
   }
+  if (/[^\u0020-\u00ff]/.test(token)) {
+    throw new AuthCommandError(
+      command,
+      `${prefix} printed a token with characters that cannot be sent in an HTTP header`,
+    );
+  }
 
   if (expiresAtMs === null && expiresInMs === null) {
     const jwt = jwtTimes(token);
     expiresAtMs = jwt.expiresAtMs;
     issuedAtMs = jwt.issuedAtMs;
   }
-  return { token, expiresAtMs, issuedAtMs, expiresInMs };
+  return { token: new Secret(token), expiresAtMs, issuedAtMs, expiresInMs };
 }
 
 function jwtTimes(token: string): { expiresAtMs: number | null; issuedAtMs: number | null } {

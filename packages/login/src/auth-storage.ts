@@ -44,23 +44,39 @@ export function computeStoreKey(codexHome: string): string {
   return `cli|${digest.slice(0, 16)}`;
 }
 
+/** How to get out of an unreadable credential store: upstream's commands, in order. */
+export const AUTH_RECOVERY_HINT =
+  'run `codex logout` to remove it, then `codex login` to sign in again';
+
+/** A source name fit for one line: control characters escaped (a path may hold any byte). */
+function printable(source: string): string {
+  let out = '';
+  for (const char of source) {
+    const code = char.charCodeAt(0);
+    const control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
+    out += control ? `\\x${code.toString(16).padStart(2, '0')}` : char;
+  }
+  return out;
+}
+
 /**
- * Parses stored auth JSON with its schema.
+ * Parses stored auth JSON with its schema. The error names the source and how to recover, in one
+ * line, and never quotes the content: a parse error's snippet would be part of a key.
  * @throws {AuthStorageError}
  */
 export function parseAuthDotJson(text: string, source: string): AuthDotJson {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (error) {
-    throw new AuthStorageError(`failed to parse ${source}: ${(error as Error).message}`);
+  } catch {
+    throw new AuthStorageError(`${printable(source)} is not valid JSON; ${AUTH_RECOVERY_HINT}`);
   }
   const parsed = AuthDotJsonSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue ? issue.path.join('.') : '';
+    const where = issue && issue.path.length > 0 ? ` at \`${issue.path.join('.')}\`` : '';
     throw new AuthStorageError(
-      `failed to parse ${source}: ${where ? `${where}: ` : ''}${issue?.message ?? 'invalid'}`,
+      `${printable(source)} does not hold Codex credentials (unexpected value${where}); ${AUTH_RECOVERY_HINT}`,
     );
   }
   return parsed.data;

@@ -1,15 +1,17 @@
-import { type AuthDotJson, resolvedAuthMode } from '@codex/protocol';
+import { type AuthDotJson, resolvedAuthMode, Secret } from '@codex/protocol';
 import { AuthStorageError, TransientAuthError } from './errors.ts';
 import type { ExternalAuthTokens } from './external-auth.ts';
 import { parseIdToken } from './token-data.ts';
 
 /** What a request is sent with. */
 export type CodexAuth =
-  | { mode: 'apikey'; apiKey: string }
+  | { mode: 'apikey'; apiKey: Secret }
   | {
       mode: 'chatgpt' | 'chatgptAuthTokens';
       /** Empty when the stored record lacks tokens or `last_refresh` (upstream: no usable token). */
-      accessToken: string;
+      accessToken: Secret;
+      /** The refresh and id tokens of the record, held so the redactor knows them; never sent by this type. */
+      storedSecrets: readonly Secret[];
       accountId: string | null;
       isFedramp: boolean;
       authDotJson: AuthDotJson;
@@ -21,19 +23,19 @@ export const TOKEN_DATA_UNAVAILABLE = 'Token data is not available.';
  * The bearer token for a request.
  * @throws {TransientAuthError} `Token data is not available.` for ChatGPT auth without usable tokens
  */
-export function bearerToken(auth: CodexAuth): string {
+export function bearerToken(auth: CodexAuth): Secret {
   if (auth.mode === 'apikey') {
     return auth.apiKey;
   }
-  if (auth.accessToken === '') {
+  if (auth.accessToken.reveal() === '') {
     throw new TransientAuthError(TOKEN_DATA_UNAVAILABLE);
   }
   return auth.accessToken;
 }
 
 /** An API-key auth. */
-export function codexAuthFromApiKey(apiKey: string): CodexAuth {
-  return { mode: 'apikey', apiKey };
+export function codexAuthFromApiKey(apiKey: string | Secret): CodexAuth {
+  return { mode: 'apikey', apiKey: Secret.from(apiKey) };
 }
 
 /**
@@ -46,7 +48,7 @@ export function codexAuthFromAuthDotJson(authDotJson: AuthDotJson): CodexAuth {
     if (authDotJson.OPENAI_API_KEY == null) {
       throw new AuthStorageError('API key auth is missing a key.');
     }
-    return { mode, apiKey: authDotJson.OPENAI_API_KEY };
+    return { mode, apiKey: new Secret(authDotJson.OPENAI_API_KEY) };
   }
   const tokens = authDotJson.tokens ?? null;
   let isFedramp = false;
@@ -55,7 +57,11 @@ export function codexAuthFromAuthDotJson(authDotJson: AuthDotJson): CodexAuth {
   }
   return {
     mode,
-    accessToken: tokens !== null && authDotJson.last_refresh != null ? tokens.access_token : '',
+    accessToken: new Secret(
+      tokens !== null && authDotJson.last_refresh != null ? tokens.access_token : '',
+    ),
+    storedSecrets:
+      tokens === null ? [] : [new Secret(tokens.refresh_token), new Secret(tokens.id_token)],
     accountId: tokens?.account_id ?? null,
     isFedramp,
     authDotJson,
@@ -80,13 +86,14 @@ export function authDotJsonFromExternalTokens(
   if (metadata === null) {
     throw new TransientAuthError('external auth tokens are missing ChatGPT metadata');
   }
-  parseIdToken(tokens.accessToken);
+  const accessToken = tokens.accessToken.reveal();
+  parseIdToken(accessToken);
   return {
     auth_mode: 'chatgptAuthTokens',
     OPENAI_API_KEY: null,
     tokens: {
-      id_token: tokens.accessToken,
-      access_token: tokens.accessToken,
+      id_token: accessToken,
+      access_token: accessToken,
       refresh_token: '',
       account_id: metadata.accountId,
     },

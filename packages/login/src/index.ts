@@ -1,33 +1,13 @@
+export type { CommandToken } from './auth-command.ts';
 export {
-  type CommandToken,
-  MAX_QUOTED_STDERR_BYTES,
-  MAX_STDOUT_BYTES,
-  parseAuthCommandOutput,
-  resolveCommandProgram,
-  runAuthCommand,
-} from './auth-command.ts';
-export {
-  ACCESS_TOKEN_REFRESH_WINDOW_MS,
   AuthManager,
   type AuthManagerOptions,
-  CODEX_API_KEY_ENV_VAR,
-  enforceLoginRestrictions,
-  type LoginRestrictions,
-  loginWithApiKey,
-  loginWithChatgptAuthTokens,
-  logout,
-  logoutAllStores,
-  revokeAuthTokens,
-  TOKEN_REFRESH_INTERVAL_MS,
-  type UnauthorizedRecovery,
-  type UnauthorizedRecoveryStep,
 } from './auth-manager.ts';
 export {
   type AuthStorageBackend,
   type AuthStorageOptions,
   AutoAuthStorage,
   authFilePath,
-  computeStoreKey,
   createAuthStorage,
   EphemeralAuthStorage,
   FileAuthStorage,
@@ -35,34 +15,27 @@ export {
   KeyringAuthStorage,
   type KeyringStore,
   loadAuthDotJson,
-  parseAuthDotJson,
   saveAuthDotJson,
-  writeFileAtomic,
 } from './auth-storage.ts';
 export {
   BearerTokenRefresher,
   type BearerTokenRefresherOptions,
   clearProviderBearerRefreshers,
   createBearerTokenRefresher,
-  MAX_EXPIRY_SKEW_MS,
   providerBearerRefresher,
 } from './bearer-token-refresher.ts';
+
 export {
-  authDotJsonFromExternalTokens,
   bearerToken,
   type CodexAuth,
-  codexAuthAccountId,
-  codexAuthFromApiKey,
   codexAuthFromAuthDotJson,
 } from './codex-auth.ts';
 export {
-  ACCOUNT_CHANGED_MESSAGE,
   AuthCommandError,
   AuthStorageError,
   InvalidTokenError,
   type LoginError,
   LoginRestrictionError,
-  REFRESH_TOKEN_MESSAGES,
   RefreshTokenFailedError,
   type RefreshTokenFailedReason,
   TransientAuthError,
@@ -73,20 +46,17 @@ export {
   type ExternalAuthRefreshContext,
   ExternalAuthTokens,
 } from './external-auth.ts';
+
 export {
-  CLIENT_ID,
-  classifyRefreshFailure,
-  REFRESH_TOKEN_URL,
-  REFRESH_TOKEN_URL_OVERRIDE_ENV_VAR,
-  REVOKE_TOKEN_URL,
-  REVOKE_TOKEN_URL_OVERRIDE_ENV_VAR,
-  requestTokenRefresh,
-  revokeTokenUrl,
-  tryParseErrorMessage,
-} from './token-authority.ts';
+  enforceLoginRestrictions,
+  type LoginRestrictions,
+  loginWithApiKey,
+  loginWithChatgptAuthTokens,
+  logout,
+} from './login-actions.ts';
+
 export {
-  decodeJwtPayload,
   type IdTokenInfo,
   parseIdToken,
-  parseJwtExpiration,
 } from './token-data.ts';
+export type { UnauthorizedRecovery, UnauthorizedRecoveryStep } from './unauthorized-recovery.ts';

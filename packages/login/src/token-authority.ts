@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { parseErrorBody, Secret } from '@codex/protocol';
 import { fetch } from 'undici';
 import {
   REFRESH_TOKEN_MESSAGES,
@@ -27,49 +28,76 @@ function statusText(status: number): string {
   return reason === undefined ? String(status) : `${status} ${reason}`;
 }
 
-/** The `error.message` of an OpenAI-style error body, else the raw body, else `Unknown error`. */
-export function tryParseErrorMessage(body: string): string {
-  try {
-    const value = JSON.parse(body) as { error?: { message?: unknown } };
-    const text = value?.error?.message;
-    if (typeof text === 'string') {
-      return text;
-    }
-  } catch {
-    // not JSON: the raw text is the message
-  }
-  return body === '' ? 'Unknown error' : body;
+/** The message of an error body: its parsed message, else the raw body, else `Unknown error`. */
+function errorMessage(body: string): string {
+  return parseErrorBody(body).message ?? (body.trim() === '' ? 'Unknown error' : body);
 }
 
-/** Maps the error code of a refresh response body to a permanent-failure reason. */
-export function classifyRefreshFailure(body: string): RefreshTokenFailedReason {
-  let code: unknown;
-  try {
-    const value = JSON.parse(body) as Record<string, unknown>;
-    const error = value['error'];
-    if (
-      typeof error === 'object' &&
-      error !== null &&
-      typeof (error as Record<string, unknown>)['code'] === 'string'
-    ) {
-      code = (error as Record<string, unknown>)['code'];
-    } else if (typeof error === 'string') {
-      code = error;
-    } else {
-      code = value['code'];
-    }
-  } catch {
-    code = undefined;
-  }
-  switch (typeof code === 'string' ? code.toLowerCase() : '') {
+/**
+ * A permanent refresh failure from the OAuth error code, whatever the HTTP status; null when the code
+ * (or its absence) does not say the refresh token is unusable.
+ */
+function permanentRefreshFailure(code: string | undefined): RefreshTokenFailedReason | null {
+  switch (code?.toLowerCase()) {
     case 'refresh_token_expired':
       return 'expired';
     case 'refresh_token_reused':
       return 'exhausted';
     case 'refresh_token_invalidated':
       return 'revoked';
-    default:
+    case 'invalid_grant':
       return 'other';
+    default:
+      return null;
+  }
+}
+
+/** Every OAuth call (refresh, revoke, device code, code exchange) is bounded by this, in ms. */
+export const OAUTH_TIMEOUT_MS = 30_000;
+
+/** Options of one OAuth call. */
+export type OAuthCallOptions = {
+  /** Cancels the call (the CLI's Ctrl-C). */
+  readonly signal?: AbortSignal | undefined;
+  /** Upper bound of the call, in ms; default {@link OAUTH_TIMEOUT_MS}. */
+  readonly timeoutMs?: number;
+};
+
+/**
+ * POSTs to an OAuth endpoint without following redirects (a credential never goes to another location),
+ * bounded by a timeout and the caller's signal.
+ * @throws {TransientAuthError} `<action>: ...` on a network error, a timeout or a redirect
+ */
+export async function postOAuth(
+  url: string,
+  init: { body: string; contentType?: string },
+  action: string,
+  { signal, timeoutMs = OAUTH_TIMEOUT_MS }: OAuthCallOptions = {},
+): Promise<{ status: number; body: string }> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers(), 'content-type': init.contentType ?? 'application/json' },
+      body: init.body,
+      redirect: 'manual',
+      signal: combined,
+    });
+    const body = await response.text();
+    if (response.status >= 300 && response.status < 400) {
+      throw new TransientAuthError(
+        `${action}: ${new URL(url).origin} answered with a redirect (${statusText(response.status)}); credentials are never sent to another location`,
+      );
+    }
+    return { status: response.status, body };
+  } catch (error) {
+    if (error instanceof TransientAuthError) throw error;
+    if (signal?.aborted) throw signal.reason;
+    const text = timeout.aborted
+      ? `request timed out after ${timeoutMs} ms`
+      : (error as Error).message;
+    throw new TransientAuthError(`${action}: ${text}`, { cause: error });
   }
 }
 
@@ -87,33 +115,29 @@ function headers(): Record<string, string> {
 
 /**
  * Spends a refresh token at the token authority.
- * @throws {RefreshTokenFailedError} on a 401 (permanent)
- * @throws {TransientAuthError} on network errors, other statuses or an unreadable answer
+ * @throws {RefreshTokenFailedError} on a 401, or a permanent OAuth error code with any status
+ * @throws {TransientAuthError} on network errors, timeouts, redirects, other statuses or an unreadable answer
  */
 export async function requestTokenRefresh(
   refreshToken: string,
   env: Env,
+  options: OAuthCallOptions = {},
 ): Promise<RefreshResponse> {
   const url = env[REFRESH_TOKEN_URL_OVERRIDE_ENV_VAR] || REFRESH_TOKEN_URL;
-  let response: Awaited<ReturnType<typeof fetch>>;
-  let body: string;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: headers(),
+  const response = await postOAuth(
+    url,
+    {
       body: JSON.stringify({
         client_id: CLIENT_ID,
         grant_type: 'refresh_token',
         refresh_token: refreshToken,
       }),
-    });
-    body = await response.text();
-  } catch (error) {
-    throw new TransientAuthError(`Failed to refresh token: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (response.ok) {
+    },
+    'Failed to refresh token',
+    options,
+  );
+  const { status, body } = response;
+  if (status >= 200 && status < 300) {
     let value: Record<string, unknown>;
     try {
       value = JSON.parse(body) as Record<string, unknown>;
@@ -125,20 +149,29 @@ export async function requestTokenRefresh(
         `Failed to parse token refresh response: ${(error as Error).message}`,
       );
     }
+    // the new tokens are secrets from the moment they arrive: the redactor knows them
+    for (const field of ['id_token', 'access_token', 'refresh_token']) {
+      const token = value[field];
+      if (typeof token === 'string') held.push(new Secret(token));
+    }
     return {
       idToken: stringOrNull(value['id_token']),
       accessToken: stringOrNull(value['access_token']),
       refreshToken: stringOrNull(value['refresh_token']),
     };
   }
-  if (response.status === 401) {
-    const reason = classifyRefreshFailure(body);
+  const permanent = permanentRefreshFailure(parseErrorBody(body).code);
+  if (status === 401 || permanent !== null) {
+    const reason = permanent ?? 'other';
     throw new RefreshTokenFailedError(reason, REFRESH_TOKEN_MESSAGES[reason]);
   }
   throw new TransientAuthError(
-    `Failed to refresh token: ${statusText(response.status)}: ${tryParseErrorMessage(body)}`,
+    `Failed to refresh token: ${statusText(status)}: ${errorMessage(body)}`,
   );
 }
+
+// Tokens received from the authority stay registered for redaction while the process runs (a handful).
+const held: Secret[] = [];
 
 /** The revoke endpoint: explicit override, else derived from the refresh override, else the default. */
 export function revokeTokenUrl(env: Env): string {
@@ -170,7 +203,7 @@ export type RevokeRequest = { token: string; tokenTypeHint: 'refresh_token' | 'a
 export async function revokeToken(
   request: RevokeRequest,
   env: Env,
-  { timeoutMs = 10_000 }: { timeoutMs?: number } = {},
+  { timeoutMs = 10_000, signal }: OAuthCallOptions = {},
 ): Promise<void> {
   const payload: Record<string, string> = {
     token: request.token,
@@ -179,28 +212,14 @@ export async function revokeToken(
   if (request.tokenTypeHint === 'refresh_token') {
     payload['client_id'] = CLIENT_ID;
   }
-  let response: Awaited<ReturnType<typeof fetch>>;
-  let body: string;
-  try {
-    response = await fetch(revokeTokenUrl(env), {
-      method: 'POST',
-      headers: headers(),
-      body: JSON.stringify(payload),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    body = await response.text();
-  } catch (error) {
-    const text =
-      (error as Error).name === 'TimeoutError'
-        ? `request timed out after ${timeoutMs} ms`
-        : (error as Error).message;
-    throw new TransientAuthError(`failed to revoke ${request.tokenTypeHint}: ${text}`, {
-      cause: error,
-    });
-  }
-  if (!response.ok) {
-    throw new TransientAuthError(
-      `failed to revoke ${request.tokenTypeHint}: ${statusText(response.status)}: ${tryParseErrorMessage(body)}`,
-    );
+  const action = `failed to revoke ${request.tokenTypeHint}`;
+  const { status, body } = await postOAuth(
+    revokeTokenUrl(env),
+    { body: JSON.stringify(payload) },
+    action,
+    { timeoutMs, signal },
+  );
+  if (status < 200 || status >= 300) {
+    throw new TransientAuthError(`${action}: ${statusText(status)}: ${errorMessage(body)}`);
   }
 }

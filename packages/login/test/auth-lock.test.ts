@@ -13,7 +13,7 @@ const packageDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const childScript = path.join(packageDir, 'test', 'helpers', 'refresh-child.ts');
 
 describe('AuthManager.refreshToken across processes', () => {
-  it('spends the refresh token once when 8 processes refresh the same auth.json (SPEC §4.10)', async () => {
+  it('spends the refresh token once when 8 processes refresh the same auth.json (improvement 10)', async () => {
     const home = await tempDir();
     await saveAuthDotJson(
       home,

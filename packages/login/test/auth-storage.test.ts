@@ -4,7 +4,6 @@ import path from 'node:path';
 import {
   AuthManager,
   AutoAuthStorage,
-  computeStoreKey,
   createAuthStorage,
   EphemeralAuthStorage,
   FileAuthStorage,
@@ -14,6 +13,7 @@ import {
 } from '@codex/login';
 import type { AuthDotJson } from '@codex/protocol';
 import { describe, expect, it } from 'vitest';
+import { computeStoreKey } from '../src/auth-storage.ts';
 import { chatgptJwt, tempDir } from './helpers/fixtures.ts';
 
 const sample: AuthDotJson = {
@@ -80,7 +80,7 @@ describe('auth storage', () => {
     expect((await stat(path.join(home, 'auth.json'))).mode & 0o777).toBe(0o600);
   });
 
-  it('writes auth.json atomically: rename over the old file, no temp file left (SPEC §4.10)', async () => {
+  it('writes auth.json atomically: rename over the old file, no temp file left (improvement 10)', async () => {
     const home = await tempDir();
     const storage = new FileAuthStorage(home);
     await writeFile(path.join(home, 'auth.json'), '{"OPENAI_API_KEY":"sk-old"}', { mode: 0o644 });
@@ -256,5 +256,32 @@ describe('auth storage', () => {
     await new EphemeralAuthStorage(home).delete();
 
     expect(manager.authCached()).toEqual({ mode: 'apikey', apiKey: 'sk-memory' });
+  });
+});
+
+// class: a broken credential store is one line naming it and the way out, never its content
+describe('FileAuthStorage with a broken auth.json', () => {
+  const key = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789';
+  const full = JSON.stringify({ OPENAI_API_KEY: key, tokens: null });
+
+  it.each([
+    ['truncated inside the key', full.slice(0, full.indexOf(key) + 20)],
+    ['cut right after the key', full.slice(0, full.indexOf(key) + key.length + 1)],
+    ['not JSON at all', `OPENAI_API_KEY=${key}\n`],
+    ['raw control bytes', `{"OPENAI_API_KEY":"${key}\u0000\u001b[31m`],
+    ['the wrong shape', JSON.stringify({ OPENAI_API_KEY: [key], tokens: key })],
+    ['empty', ''],
+  ])('reports an auth.json that is %s in one line without quoting it', async (_name, text) => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'auth.json'), text);
+
+    const error = await new FileAuthStorage(dir).load().catch((caught: unknown) => caught);
+    const message = (error as Error).message;
+
+    expect(message).toContain(path.join(dir, 'auth.json'));
+    expect(message).toContain('run `codex logout` to remove it, then `codex login`');
+    expect(message).not.toContain(key.slice(8, 20));
+    expect([...message].filter((char) => char.charCodeAt(0) < 0x20)).toEqual([]);
+    expect(message.split('\n')).toHaveLength(1);
   });
 });

@@ -48,6 +48,41 @@ afterEach(() => {
 });
 
 describe('BearerTokenRefresher', () => {
+  it('external_bearer_only_auth_manager_uses_cached_provider_token', async () => {
+    const dir = await tempDir();
+    await writeTokenScript(dir, ['provider-token', 'next-token']);
+    const refresher = createBearerTokenRefresher(authConfig(dir));
+
+    const first = await refresher.resolve();
+    const second = await refresher.resolve();
+
+    expect([first.accessToken.reveal(), second.accessToken.reveal()]).toEqual([
+      'provider-token',
+      'provider-token',
+    ]);
+    expect(refresher.runCount).toBe(1);
+  });
+
+  it('external_bearer_only_auth_manager_disables_auto_refresh_when_interval_is_zero', async () => {
+    const dir = await tempDir();
+    await writeTokenScript(dir, ['provider-token', 'next-token']);
+    let now = Date.parse('2026-04-01T12:00:00Z');
+    const refresher = createBearerTokenRefresher(authConfig(dir, { refresh_interval_ms: 0 }), {
+      now: () => now,
+    });
+
+    const first = await refresher.resolve();
+    // far past the 60 s default interval: only a disabled auto refresh keeps the first token
+    now += 24 * 60 * 60_000;
+    const second = await refresher.resolve();
+
+    expect([first.accessToken.reveal(), second.accessToken.reveal()]).toEqual([
+      'provider-token',
+      'provider-token',
+    ]);
+    expect(await scriptRuns(dir)).toBe(1);
+  });
+
   it('reports apikey as its auth mode (R1)', () => {
     const refresher = createBearerTokenRefresher(authConfig('/tmp'));
 
@@ -61,7 +96,7 @@ describe('BearerTokenRefresher', () => {
 
     const tokens = await refresher.resolve();
 
-    expect(tokens.accessToken).toBe('provider-token');
+    expect(tokens.accessToken.reveal()).toBe('provider-token');
     expect(tokens.chatgptMetadata).toBeNull();
     expect(refresher.runCount).toBe(1);
   });
@@ -71,7 +106,7 @@ describe('BearerTokenRefresher', () => {
     const script = await writeScript(dir, 'abs.sh', 'echo absolute-token');
     const refresher = createBearerTokenRefresher(authConfig('/', { command: script }));
 
-    expect((await refresher.resolve()).accessToken).toBe('absolute-token');
+    expect((await refresher.resolve()).accessToken.reveal()).toBe('absolute-token');
   });
 
   it('looks a bare command name up on PATH', async () => {
@@ -80,7 +115,7 @@ describe('BearerTokenRefresher', () => {
       authConfig(dir, { command: 'echo', args: ['bare-token'] }),
     );
 
-    expect((await refresher.resolve()).accessToken).toBe('bare-token');
+    expect((await refresher.resolve()).accessToken.reveal()).toBe('bare-token');
   });
 
   it('passes args literally without a shell, with stdin closed, in cwd', async () => {
@@ -99,7 +134,7 @@ describe('BearerTokenRefresher', () => {
 
     const { accessToken } = await refresher.resolve();
 
-    expect(accessToken).toBe(`$HOME|a b;echo hi|stdin-closed|${realpathSync(dir)}`);
+    expect(accessToken.reveal()).toBe(`$HOME|a b;echo hi|stdin-closed|${realpathSync(dir)}`);
   });
 
   it('fails with upstream text when the command cannot start', async () => {
@@ -177,7 +212,9 @@ describe('BearerTokenRefresher', () => {
 
     const results = await Promise.all(Array.from({ length: 10 }, () => refresher.resolve()));
 
-    expect(new Set(results.map((tokens) => tokens.accessToken))).toEqual(new Set(['first']));
+    expect(new Set(results.map((tokens) => tokens.accessToken.reveal()))).toEqual(
+      new Set(['first']),
+    );
     expect(refresher.runCount).toBe(1);
     expect(await scriptRuns(dir)).toBe(1);
   });
@@ -196,11 +233,11 @@ describe('BearerTokenRefresher', () => {
     time.advance(1);
     const renewed = await refresher.resolve();
 
-    expect([first.accessToken, cached.accessToken, renewed.accessToken]).toEqual([
-      'first',
-      'first',
-      'second',
-    ]);
+    expect([
+      first.accessToken.reveal(),
+      cached.accessToken.reveal(),
+      renewed.accessToken.reveal(),
+    ]).toEqual(['first', 'first', 'second']);
     expect(refresher.runCount).toBe(2);
   });
 
@@ -218,9 +255,9 @@ describe('BearerTokenRefresher', () => {
     const refreshed = await refresher.refresh({ reason: 'unauthorized', previousAccountId: null });
     const after = await refresher.resolve();
 
-    expect(cached.accessToken).toBe('first');
-    expect(refreshed.accessToken).toBe('second');
-    expect(after.accessToken).toBe('second');
+    expect(cached.accessToken.reveal()).toBe('first');
+    expect(refreshed.accessToken.reveal()).toBe('second');
+    expect(after.accessToken.reveal()).toBe('second');
     expect(refresher.runCount).toBe(2);
   });
 
@@ -233,23 +270,22 @@ describe('BearerTokenRefresher', () => {
     await refresher.refresh({ reason: 'unauthorized', previousAccountId: null });
     const last = await refresher.refresh({ reason: 'unauthorized', previousAccountId: null });
 
-    expect(last.accessToken).toBe('third');
+    expect(last.accessToken.reveal()).toBe('third');
     expect(refresher.runCount).toBe(3);
   });
 
-  it('fails closed: resolve() rejects when the command fails, with no token-less fallback (SPEC §4.1)', async () => {
+  it('fails closed: resolve() rejects when the command fails, with no token-less fallback (improvement 1)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'fail.sh', 'echo denied >&2\nexit 1');
     const refresher = createBearerTokenRefresher(authConfig(dir, { command: './fail.sh' }));
-    const manager = AuthManager.externalBearerOnly(refresher);
 
     await expect(refresher.resolve()).rejects.toThrow(
       'provider auth command `./fail.sh` exited with status exit status: 1: denied',
     );
-    await expect(manager.auth()).rejects.toBeInstanceOf(AuthCommandError);
+    await expect(refresher.resolve()).rejects.toBeInstanceOf(AuthCommandError);
   });
 
-  it('fails closed after a cached token went stale and the command starts failing (SPEC §4.1)', async () => {
+  it('fails closed after a cached token went stale and the command starts failing (improvement 1)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'once.sh', 'if [ -f used ]; then exit 1; fi\ntouch used\necho first');
     const time = clock();
@@ -263,7 +299,7 @@ describe('BearerTokenRefresher', () => {
     await expect(refresher.resolve()).rejects.toBeInstanceOf(AuthCommandError);
   });
 
-  it('runs a failing command once per failure, however many callers wait on it (SPEC §4.2)', async () => {
+  it('runs a failing command once per failure, however many callers wait on it (improvement 2)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'fail.sh', 'echo run >> runs.log\nexit 1');
     const refresher = createBearerTokenRefresher(authConfig(dir, { command: './fail.sh' }));
@@ -281,7 +317,7 @@ describe('BearerTokenRefresher', () => {
     expect(await scriptRuns(dir)).toBe(1);
   });
 
-  it('returns the newer cached token for a stale rejected token without running (SPEC §4.4)', async () => {
+  it('returns the newer cached token for a stale rejected token without running (improvement 4)', async () => {
     const dir = await tempDir();
     await writeTokenScript(dir, ['first', 'second', 'third']);
     const refresher = createBearerTokenRefresher(authConfig(dir));
@@ -294,11 +330,11 @@ describe('BearerTokenRefresher', () => {
       rejectedToken: 'first',
     });
 
-    expect(tokens.accessToken).toBe('second');
+    expect(tokens.accessToken.reveal()).toBe('second');
     expect(refresher.runCount).toBe(2);
   });
 
-  it('runs the command once for 100 concurrent refresh() calls for the same rejected token (SPEC §4.4)', async () => {
+  it('runs the command once for 100 concurrent refresh() calls for the same rejected token (improvement 4)', async () => {
     const dir = await tempDir();
     await writeTokenScript(dir, ['first', 'second', 'third']);
     const refresher = createBearerTokenRefresher(authConfig(dir));
@@ -310,12 +346,14 @@ describe('BearerTokenRefresher', () => {
       ),
     );
 
-    expect(new Set(results.map((tokens) => tokens.accessToken))).toEqual(new Set(['second']));
+    expect(new Set(results.map((tokens) => tokens.accessToken.reveal()))).toEqual(
+      new Set(['second']),
+    );
     expect(refresher.runCount).toBe(2);
     expect(await scriptRuns(dir)).toBe(2);
   });
 
-  it('reruns when the rejected token is the cached one (SPEC §4.4)', async () => {
+  it('reruns when the rejected token is the cached one (improvement 4)', async () => {
     const dir = await tempDir();
     await writeTokenScript(dir, ['first', 'second']);
     const refresher = createBearerTokenRefresher(authConfig(dir));
@@ -327,28 +365,28 @@ describe('BearerTokenRefresher', () => {
       rejectedToken: accessToken,
     });
 
-    expect(tokens.accessToken).toBe('second');
+    expect(tokens.accessToken.reveal()).toBe('second');
   });
 
-  it('keeps one refresher per provider id and auth config for the process (SPEC §4.5)', async () => {
+  it('keeps one refresher per provider id and auth config for the process (improvement 5)', async () => {
     const dir = await tempDir();
     await writeTokenScript(dir, ['first', 'second']);
 
     const first = providerBearerRefresher('corp', authConfig(dir));
     await first.resolve();
     const again = providerBearerRefresher('corp', authConfig(`${dir}/`));
-    const second = await AuthManager.externalBearerOnly(again).auth();
+    const second = await again.resolve();
     const otherProvider = providerBearerRefresher('other', authConfig(dir));
     const otherConfig = providerBearerRefresher('corp', authConfig(dir, { args: ['x'] }));
 
     expect(again).toBe(first);
-    expect(second).toEqual({ mode: 'apikey', apiKey: 'first' });
+    expect(second.accessToken.reveal()).toBe('first');
     expect(first.runCount).toBe(1);
     expect(otherProvider).not.toBe(first);
     expect(otherConfig).not.toBe(first);
   });
 
-  it('treats a JSON token as stale at expiry minus min(60 s, 10% of its lifetime) (SPEC §4.6)', async () => {
+  it('treats a JSON token as stale at expiry minus min(60 s, 10% of its lifetime) (improvement 6)', async () => {
     const dir = await tempDir();
     await writeScript(
       dir,
@@ -367,14 +405,14 @@ describe('BearerTokenRefresher', () => {
     time.advance(1);
     const renewed = await refresher.resolve();
 
-    expect([first.accessToken, cached.accessToken, renewed.accessToken]).toEqual([
-      'tok-1',
-      'tok-1',
-      'tok-2',
-    ]);
+    expect([
+      first.accessToken.reveal(),
+      cached.accessToken.reveal(),
+      renewed.accessToken.reveal(),
+    ]).toEqual(['tok-1', 'tok-1', 'tok-2']);
   });
 
-  it('reads expires_at as RFC 3339 or epoch seconds, and "token" as the token key (SPEC §4.6)', async () => {
+  it('reads expires_at as RFC 3339 or epoch seconds, and "token" as the token key (improvement 6)', async () => {
     const dir = await tempDir();
     const time = clock(Date.parse('2030-01-01T00:00:00Z'));
     await writeFile(
@@ -400,14 +438,14 @@ describe('BearerTokenRefresher', () => {
     time.advance(1);
     const renewed = await refresher.resolve();
 
-    expect([first.accessToken, stillCached.accessToken, renewed.accessToken]).toEqual([
-      'rfc',
-      'rfc',
-      'epoch',
-    ]);
+    expect([
+      first.accessToken.reveal(),
+      stillCached.accessToken.reveal(),
+      renewed.accessToken.reveal(),
+    ]).toEqual(['rfc', 'rfc', 'epoch']);
   });
 
-  it('treats a plain JWT as stale before its exp, and refresh_interval_ms still caps its age (SPEC §4.6)', async () => {
+  it('treats a plain JWT as stale before its exp, and refresh_interval_ms still caps its age (improvement 6)', async () => {
     const dir = await tempDir();
     const time = clock(1_800_000_000_000);
     const iat = 1_800_000_000;
@@ -429,14 +467,14 @@ describe('BearerTokenRefresher', () => {
     time.advance(1);
     const c = await refresher.resolve();
 
-    expect(a.accessToken).toBe(jwtA);
-    expect(aCached.accessToken).toBe(jwtA);
-    expect(b.accessToken).toBe(jwtB);
-    expect(bCached.accessToken).toBe(jwtB);
-    expect(c.accessToken).toBe('opaque');
+    expect(a.accessToken.reveal()).toBe(jwtA);
+    expect(aCached.accessToken.reveal()).toBe(jwtA);
+    expect(b.accessToken.reveal()).toBe(jwtB);
+    expect(bCached.accessToken.reveal()).toBe(jwtB);
+    expect(c.accessToken.reveal()).toBe('opaque');
   });
 
-  it('rejects output with more than one non-empty line (SPEC §4.7)', async () => {
+  it('rejects output with more than one non-empty line (improvement 7)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'two.sh', 'echo one\necho\necho two');
     const refresher = createBearerTokenRefresher(authConfig(dir, { command: './two.sh' }));
@@ -448,7 +486,7 @@ describe('BearerTokenRefresher', () => {
     );
   });
 
-  it('rejects stdout over 1 MiB (SPEC §4.7)', async () => {
+  it('rejects stdout over 1 MiB (improvement 7)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'big.sh', 'head -c 1100000 /dev/zero | tr "\\0" "a"');
     const refresher = createBearerTokenRefresher(authConfig(dir, { command: './big.sh' }));
@@ -458,7 +496,7 @@ describe('BearerTokenRefresher', () => {
     expect(error.message).toBe('provider auth command `./big.sh` wrote more than 1 MiB to stdout');
   });
 
-  it('rejects a token with control characters (SPEC §4.7)', async () => {
+  it('rejects a token with control characters (improvement 7)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'ctl.sh', "printf 'abc\\033def\\n'");
     const refresher = createBearerTokenRefresher(authConfig(dir, { command: './ctl.sh' }));
@@ -470,7 +508,7 @@ describe('BearerTokenRefresher', () => {
     );
   });
 
-  it('kills the whole process group on timeout, grandchildren included (SPEC §4.8)', async () => {
+  it('kills the whole process group on timeout, grandchildren included (improvement 8)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'tree.sh', 'sleep 60 &\necho $! > grandchild.pid\nsleep 60\necho late');
     const refresher = createBearerTokenRefresher(
@@ -485,7 +523,7 @@ describe('BearerTokenRefresher', () => {
     await vi.waitFor(() => expect(isGone(pid)).toBe(true), { timeout: 10_000, interval: 20 });
   });
 
-  it('reaps a forked child that holds stdout open once the command exits (SPEC §4.8)', async () => {
+  it('reaps a forked child that holds stdout open once the command exits (improvement 8)', async () => {
     const dir = await tempDir();
     await writeScript(
       dir,
@@ -499,12 +537,12 @@ describe('BearerTokenRefresher', () => {
     const { accessToken } = await refresher.resolve();
     const pid = Number((await readFile(path.join(dir, 'child.pid'), 'utf8')).trim());
 
-    expect(accessToken).toBe('forked-token');
+    expect(accessToken.reveal()).toBe('forked-token');
     expect(pid).toBeGreaterThan(0);
     await vi.waitFor(() => expect(isGone(pid)).toBe(true), { timeout: 10_000, interval: 20 });
   });
 
-  it('caps stderr quoted in an error at 2 KiB (SPEC §4.9)', async () => {
+  it('caps stderr quoted in an error at 2 KiB (improvement 9)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'noisy.sh', 'head -c 10000 /dev/zero | tr "\\0" "e" >&2\nexit 1');
     const refresher = createBearerTokenRefresher(authConfig(dir, { command: './noisy.sh' }));
@@ -517,7 +555,7 @@ describe('BearerTokenRefresher', () => {
     expect(error.message.length).toBeLessThan(prefix.length + 2048 + 100);
   });
 
-  it('never puts a token in an error message (SPEC §4.9)', async () => {
+  it('never puts a token in an error message (improvement 9)', async () => {
     const canary = 'canary-7f3a9c1e5b';
     const dir = await tempDir();
     await writeScript(dir, 'leak-exit.sh', `echo ${canary}\necho "bad ${canary}" >&2\nexit 1`);
@@ -547,7 +585,7 @@ describe('BearerTokenRefresher', () => {
     }
   });
 
-  it('calls onSlowCommand once when a run passes the slow threshold (SPEC §4.11)', async () => {
+  it('calls onSlowCommand once when a run passes the slow threshold (improvement 11)', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'slow.sh', 'while [ ! -f go ]; do sleep 0.02; done\necho slow-token');
     const notices: string[] = [];
@@ -561,11 +599,11 @@ describe('BearerTokenRefresher', () => {
 
     const tokens = await refresher.resolve();
 
-    expect(tokens.accessToken).toBe('slow-token');
+    expect(tokens.accessToken.reveal()).toBe('slow-token');
     expect(notices).toEqual(['./slow.sh']);
   });
 
-  it('does not call onSlowCommand for a fast run (SPEC §4.11)', async () => {
+  it('does not call onSlowCommand for a fast run (improvement 11)', async () => {
     const dir = await tempDir();
     await writeTokenScript(dir, ['fast']);
     const onSlowCommand = vi.fn();

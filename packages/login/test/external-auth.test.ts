@@ -5,7 +5,7 @@ describe('ExternalAuthTokens', () => {
   it('builds bearer-only tokens without ChatGPT metadata', () => {
     const tokens = ExternalAuthTokens.bearerOnly('token');
 
-    expect(tokens.accessToken).toBe('token');
+    expect(tokens.accessToken.reveal()).toBe('token');
     expect(tokens.chatgptMetadata).toBeNull();
   });
 
@@ -20,7 +20,7 @@ describe('ExternalAuthTokens', () => {
     });
   });
 
-  it('redacts the token when serialized (SPEC §4.9)', () => {
+  it('redacts the token when serialized (improvement 9)', () => {
     const text = JSON.stringify(ExternalAuthTokens.chatgpt('secret-token-value', 'org'));
 
     expect(text).not.toContain('secret-token-value');

@@ -1,15 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import {
-  AuthManager,
-  CLIENT_ID,
-  ExternalAuthTokens,
-  revokeAuthTokens,
-  revokeTokenUrl,
-  saveAuthDotJson,
-  tryParseErrorMessage,
-} from '@codex/login';
+import { AuthManager, ExternalAuthTokens, saveAuthDotJson } from '@codex/login';
 import { describe, expect, it } from 'vitest';
+import { revokeAuthTokens } from '../src/login-actions.ts';
+import { CLIENT_ID, revokeTokenUrl } from '../src/token-authority.ts';
 import { chatgptJwt, tempDir } from './helpers/fixtures.ts';
 import { startTokenAuthority } from './helpers/token-authority.ts';
 
@@ -122,12 +116,47 @@ describe('logout with revoke', () => {
     expect(authority.requests[0]?.body).toEqual({ token: 'a', token_type_hint: 'access_token' });
   });
 
-  it('try_parse_error_message_extracts_openai_error_message', () => {
-    expect(tryParseErrorMessage('{"error":{"message":"bad token"}}')).toBe('bad token');
+  it.each([
+    ['{"error":{"message":"bad token"}}', 'bad token'],
+    ['{"error":"invalid_request","error_description":"no such token"}', 'no such token'],
+    ['plain failure', 'plain failure'],
+    ['', 'Unknown error'],
+  ])('try_parse_error_message: a revoke failure with body %j says %j', async (body, shown) => {
+    const authority = await startTokenAuthority(() => ({ status: 400, body }));
+
+    const error = await revokeAuthTokens(
+      {
+        auth_mode: 'chatgpt',
+        tokens: { id_token: '', access_token: 'a', refresh_token: '', account_id: null },
+      },
+      { CODEX_REVOKE_TOKEN_URL_OVERRIDE: `${authority.origin}/revoke` },
+    ).catch((caught: unknown) => caught as Error);
+
+    expect(error?.message).toBe(`failed to revoke access_token: 400 Bad Request: ${shown}`);
   });
 
-  it('try_parse_error_message_falls_back_to_raw_text', () => {
-    expect(tryParseErrorMessage('plain failure')).toBe('plain failure');
-    expect(tryParseErrorMessage('')).toBe('Unknown error');
+  it('never sends a credential on to a redirect target (the revoke endpoint answers 307)', async () => {
+    const target = await startTokenAuthority(() => ({ status: 200, body: {} }));
+    const authority = await startTokenAuthority(() => ({
+      status: 307,
+      body: '',
+      headers: { location: `${target.origin}/steal` },
+    }));
+
+    const error = await revokeAuthTokens(
+      {
+        auth_mode: 'chatgpt',
+        tokens: {
+          id_token: '',
+          access_token: 'a',
+          refresh_token: 'refresh-secret-1',
+          account_id: null,
+        },
+      },
+      { CODEX_REVOKE_TOKEN_URL_OVERRIDE: `${authority.origin}/revoke` },
+    ).catch((caught: unknown) => caught as Error);
+
+    expect(error?.message).toContain('answered with a redirect (307 Temporary Redirect)');
+    expect(target.requests).toHaveLength(0);
   });
 });

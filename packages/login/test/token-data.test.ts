@@ -1,4 +1,4 @@
-import { InvalidTokenError, parseIdToken, parseJwtExpiration } from '@codex/login';
+import { InvalidTokenError, parseIdToken } from '@codex/login';
 import {
   isWorkspacePlan,
   planTypeDisplayName,
@@ -7,6 +7,7 @@ import {
 } from '@codex/protocol';
 import { fakeJwt } from '@codex/test-support';
 import { describe, expect, it } from 'vitest';
+import { parseJwtExpiration } from '../src/token-data.ts';
 import { chatgptJwt } from './helpers/fixtures.ts';
 
 function plan(raw: string) {

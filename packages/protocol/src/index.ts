@@ -16,6 +16,7 @@ export {
 /** Parses and validates config.toml into `{ config, warnings }` or throws ConfigError. */
 export {
   type ConfigParseOptions,
+  isHttpUrl,
   type ParsedConfigToml,
   parseConfigToml,
   validateConfigToml,
@@ -76,6 +77,8 @@ export {
   type ForcedLoginMethod,
   ForcedLoginMethodSchema,
 } from './schemas/config-toml.ts';
+/** The one parser of provider and OAuth error bodies. */
+export { type ErrorBody, ErrorBodySchema, parseErrorBody } from './schemas/error-body.ts';
 /** `[model_providers.<id>.auth]`: the token command, its defaults and refresh interval. */
 export {
   DEFAULT_AUTH_REFRESH_INTERVAL_MS,
@@ -116,3 +119,13 @@ export {
   planTypeFromRaw,
   planTypeToRaw,
 } from './schemas/plan-type.ts';
+/** Tokens as values that cannot print, and the one redactor for every outgoing text. */
+export {
+  isSecret,
+  liveSecretCount,
+  MIN_REDACTED_LENGTH,
+  REDACTED,
+  redact,
+  revealSecret,
+  Secret,
+} from './secret.ts';

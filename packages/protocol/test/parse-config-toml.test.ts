@@ -230,13 +230,13 @@ describe('parseConfigToml', () => {
     expect(isCodexError(error)).toBe(true);
   });
 
-  it('does not echo a secret from a broken line in a syntax error (SPEC §4.9)', () => {
+  it('does not echo a secret from a broken line in a syntax error (improvement 9)', () => {
     const error = parseError('experimental_bearer_token = "sk-secret-value\n');
 
     expect(error.message).not.toContain('sk-secret-value');
   });
 
-  it('does not echo a string value in a type error (SPEC §4.9)', () => {
+  it('does not echo a string value in a type error (improvement 9)', () => {
     const error = parseError('[model_providers.corp]\nrequest_max_retries = "sk-secret-value"\n');
 
     expect(error.message).not.toContain('sk-secret-value');
@@ -255,10 +255,11 @@ describe('unknown keys', () => {
     'refresh_interval = 0',
   ].join('\n');
 
-  it('warns about unknown keys in provider and auth tables and drops them', () => {
+  it('warns about unknown top-level keys and unknown keys in provider and auth tables, dropping those', () => {
     const { config, warnings } = parseConfigToml(text, { configDir });
 
     expect(warnings).toEqual([
+      'unknown configuration field `totally_unknown_top_level` is ignored',
       'unknown configuration field `model_providers.corp.base_uri` is ignored',
       'unknown configuration field `model_providers.corp.auth.refresh_interval` is ignored',
     ]);
@@ -269,12 +270,30 @@ describe('unknown keys', () => {
   it('rejects them in strict mode with upstream text', () => {
     const error = parseError(text, true);
 
-    expect(error.message).toBe('unknown configuration field `model_providers.corp.base_uri`');
-    expect(error.keyPath).toBe('model_providers.corp.base_uri');
-    expect(error.issues).toHaveLength(2);
+    expect(error.message).toBe('unknown configuration field `totally_unknown_top_level`');
+    expect(error.keyPath).toBe('totally_unknown_top_level');
+    expect(error.issues).toEqual([
+      'unknown configuration field `totally_unknown_top_level`',
+      'unknown configuration field `model_providers.corp.base_uri`',
+      'unknown configuration field `model_providers.corp.auth.refresh_interval`',
+    ]);
   });
 
-  it('never warns about top-level or profile keys of the wider Codex config', () => {
+  it('reports a misspelt top-level key (`modle`) and a profile key no Codex knows', () => {
+    const toml = 'modle = "gpt-5.1"\n[profiles.p]\nmodel = "o3"\nmodel_reasoning_efort = "high"\n';
+
+    const { warnings } = parseConfigToml(toml, { configDir });
+
+    expect(warnings).toEqual([
+      'unknown configuration field `modle` is ignored',
+      'unknown configuration field `profiles.p.model_reasoning_efort` is ignored',
+    ]);
+    expect(() => parseConfigToml(toml, { configDir, strict: true })).toThrow(
+      'unknown configuration field `modle`',
+    );
+  });
+
+  it('never warns about known top-level, nested or profile keys of the wider Codex config', () => {
     const { warnings } = parseConfigToml(
       'sandbox_mode = "read-only"\n[tui]\nx = 1\n[profiles.p]\napproval_policy = "never"\n',
       { configDir, strict: true },

@@ -8,6 +8,7 @@ import {
   type ChatgptAuthTokensRefreshParams,
   ChatgptAuthTokensRefreshResponseSchema,
   CodexError,
+  revealSecret,
 } from '@codex/protocol';
 import { ClientErrorResponse, ServerRequestTimeoutError } from './json-rpc.ts';
 import type { JsonRpcConnection } from './json-rpc-connection.ts';
@@ -94,7 +95,8 @@ export function createExternalAuthBridge(options: ExternalAuthBridgeOptions): Ex
     authMode: 'chatgpt',
     resolve: () => Promise.resolve(null),
     refresh(context: ExternalAuthRefreshContext): Promise<ExternalAuthTokens> {
-      const key = context.rejectedToken;
+      const key =
+        context.rejectedToken === undefined ? undefined : revealSecret(context.rejectedToken);
       if (key !== undefined && last !== null && last.rejectedToken === key) {
         return Promise.resolve(last.tokens);
       }

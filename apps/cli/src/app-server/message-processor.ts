@@ -16,6 +16,7 @@ import {
   LoginAccountParamsSchema,
   planTypeFromRaw,
 } from '@codex/protocol';
+import { codexErrorInfo } from '../codex-error-info.ts';
 import type { ExternalAuthBridge } from './external-auth-bridge.ts';
 import {
   internalError,
@@ -159,8 +160,10 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
     if (auth.mode === 'chatgptAuthTokens') {
       const refreshed = bridge.lastTokens;
       const named =
-        externalPlans.get(auth.accessToken) ??
-        (refreshed?.accessToken === auth.accessToken ? refreshed.chatgptMetadata?.planType : null);
+        externalPlans.get(auth.accessToken.reveal()) ??
+        (refreshed?.accessToken.equals(auth.accessToken)
+          ? refreshed.chatgptMetadata?.planType
+          : null);
       if (named) return wirePlanType(named);
     }
     const info = idTokenInfo(auth);
@@ -358,6 +361,9 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
     if (model != null && typeof model !== 'string') {
       throw invalidParams('Invalid params: `model` must be a string');
     }
+    if (typeof model === 'string' && model.trim() === '') {
+      throw invalidParams('Invalid params: `model` must not be empty');
+    }
     if (cwd != null && typeof cwd !== 'string') {
       throw invalidParams('Invalid params: `cwd` must be a string');
     }
@@ -444,10 +450,9 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
         },
       });
     } catch (error) {
-      const status = isObject(error) ? error['status'] : undefined;
       const turnError = {
         message: errorMessage(error),
-        codexErrorInfo: status === 401 ? 'unauthorized' : 'other',
+        codexErrorInfo: codexErrorInfo(error),
         additionalDetails: null,
       };
       notify('error', { error: turnError, willRetry: false, threadId: thread.id, turnId });

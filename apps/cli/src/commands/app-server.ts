@@ -1,5 +1,5 @@
 import { createModelClient } from '@codex/core';
-import { AuthManager } from '@codex/login';
+import { AuthManager, clearProviderBearerRefreshers } from '@codex/login';
 import { createExternalAuthBridge } from '../app-server/external-auth-bridge.ts';
 import { createJsonRpcConnection } from '../app-server/json-rpc-connection.ts';
 import { createMessageProcessor, type MessageProcessor } from '../app-server/message-processor.ts';
@@ -72,7 +72,12 @@ export async function runAppServer(argv: readonly string[], io: CliIo): Promise<
       forcedWorkspaceIds.length === 1 ? (forcedWorkspaceIds[0] ?? null) : null,
     onWarning: log,
   });
-  const modelClient = createModelClient({ config, authManager, env: io.env });
+  // A long-lived process: command tokens with a known expiry are renewed ahead of time (improvement 17).
+  const modelClient = createModelClient({ config, authManager, env: io.env, refreshAhead: true });
+  // Closing stdin ends the server: running turns, auth commands and requests stop with it.
+  const lifetime = new AbortController();
+  const signal =
+    io.signal === undefined ? lifetime.signal : AbortSignal.any([io.signal, lifetime.signal]);
 
   let processor: MessageProcessor | null = null;
   // EPIPE when the parent app goes away must not crash the server mid-turn
@@ -97,8 +102,13 @@ export async function runAppServer(argv: readonly string[], io: CliIo): Promise<
     bridge,
     runTurn: (request, onEvent) =>
       modelClient.runTurn(
-        { model: request.model, input: request.input, sessionId: request.sessionId },
-        { onEvent, ...(io.signal === undefined ? {} : { signal: io.signal }) },
+        {
+          model: request.model,
+          input: request.input,
+          sessionId: request.sessionId,
+          ...config.requestShaping,
+        },
+        { onEvent, signal },
       ),
     codexHome: config.codexHome,
     cwd: config.cwd,
@@ -112,7 +122,14 @@ export async function runAppServer(argv: readonly string[], io: CliIo): Promise<
     log,
   });
 
-  await connection.closed;
+  await Promise.race([
+    connection.closed,
+    new Promise<void>((resolve) =>
+      signal.addEventListener('abort', () => resolve(), { once: true }),
+    ),
+  ]);
+  lifetime.abort(new Error('app-server input closed'));
+  clearProviderBearerRefreshers(signal.reason);
   await processor.drain();
   authManager.clearExternalAuth();
   return 0;

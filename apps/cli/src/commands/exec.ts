@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createModelClient, loadConfig, userMessage } from '@codex/core';
-import { AuthManager, enforceLoginRestrictions } from '@codex/login';
 import { CliError } from '../cli-error.ts';
 import type { CliIo } from '../cli-io.ts';
+import { codexErrorInfo } from '../codex-error-info.ts';
+import { execAuthManager } from '../exec-auth.ts';
 import { ioErrorText, readImage, readOutputSchema } from '../exec-input.ts';
 import { createHumanOutput, createJsonlOutput, type ExecOutput } from '../exec-output.ts';
 import { createNoticeHandler } from '../notices.ts';
+import { prepareOutputFile, watchOutputStream, writeOutputFile } from '../output-file.ts';
 import { parseCommandLine } from '../parse-command-line.ts';
 import { readPrompt } from '../read-prompt.ts';
-import { describeError } from '../report-error.ts';
+import { describeError, errorMessage } from '../report-error.ts';
 import { execHelp, execUsage, UsageError } from '../usage.ts';
 
 const execOptions = {
@@ -88,6 +90,12 @@ export function parseExecArguments(argv: readonly string[]): ExecArguments {
   if (positionals.length > 1) {
     throw new UsageError(`unexpected argument '${positionals[1]}' found`, execUsage);
   }
+  if (values.model !== undefined && values.model.trim() === '') {
+    throw new UsageError(
+      "invalid value '' for '--model <MODEL>': the model must not be empty",
+      execUsage,
+    );
+  }
   return {
     prompt: positionals[0],
     overrides: values.config ?? [],
@@ -126,30 +134,21 @@ export async function runExec(argv: readonly string[], io: CliIo): Promise<numbe
   const outputSchema =
     args.outputSchema === undefined ? undefined : await readOutputSchema(args.outputSchema, cwd);
   const images = await Promise.all(args.images.map((image) => readImage(image, cwd)));
+  // an answer that cannot be saved is not worth a request: check -o first
+  const lastMessageFile =
+    args.outputLastMessage === undefined ? undefined : path.resolve(cwd, args.outputLastMessage);
+  if (lastMessageFile !== undefined) await prepareOutputFile(lastMessageFile);
   const prompt = await readPrompt(args.prompt, io);
 
-  await enforceLoginRestrictions({
-    codexHome: config.codexHome,
-    storeMode: config.cliAuthCredentialsStore,
-    forcedLoginMethod: config.forcedLoginMethod ?? null,
-    forcedChatgptWorkspaceId: workspaceId(config.forcedChatgptWorkspaceId),
-    env: io.env,
-  });
-  const authManager = AuthManager.create({
-    codexHome: config.codexHome,
-    enableCodexApiKeyEnv: true,
-    storeMode: config.cliAuthCredentialsStore,
-    env: io.env,
-    forcedChatgptWorkspaceId: workspaceId(config.forcedChatgptWorkspaceId),
-    onWarning: (warning) => output.note(warning),
-  });
+  const authManager = await execAuthManager(config, io.env, (warning) => output.note(warning));
   const client = createModelClient({
     config,
-    authManager,
+    ...(authManager === undefined ? {} : { authManager }),
     env: io.env,
     onNotice: createNoticeHandler(output),
   });
 
+  const stdout = watchOutputStream(io.stdout);
   const threadId = randomUUID();
   output.threadStarted(threadId);
   output.turnStarted();
@@ -161,6 +160,7 @@ export async function runExec(argv: readonly string[], io: CliIo): Promise<numbe
         input: [userMessage(prompt, images)],
         ...(outputSchema === undefined ? {} : { outputSchema }),
         sessionId: threadId,
+        ...config.requestShaping,
       },
       {
         onEvent: (event) => {
@@ -177,10 +177,21 @@ export async function runExec(argv: readonly string[], io: CliIo): Promise<numbe
     output.turnCompleted(result.usage);
   } catch (error) {
     failed = true;
-    output.turnFailed(describeError(error, io.env));
+    output.turnFailed(describeError(error, io.env), codexErrorInfo(error));
   }
-  if (args.outputLastMessage !== undefined) {
-    await writeLastMessage(path.resolve(cwd, args.outputLastMessage), output, io);
+  if (lastMessageFile !== undefined) {
+    try {
+      await writeLastMessage(lastMessageFile, output, io);
+    } catch (error) {
+      io.stderr.write(`${errorMessage(error)}\n`);
+      failed = true;
+    }
+  }
+  // an answer that never reached stdout (a closed pipe, a full disk) is a failed run too
+  const stdoutError = await stdout.settle();
+  if (stdoutError !== null) {
+    io.stderr.write(`Failed to write to stdout: ${ioErrorText(stdoutError)}\n`);
+    failed = true;
   }
   return failed ? 1 : 0;
 }
@@ -198,12 +209,7 @@ function agentMessageText(item: unknown): string | null {
 
 async function writeLastMessage(file: string, output: ExecOutput, io: CliIo): Promise<void> {
   const text = output.lastMessage;
-  try {
-    await writeFile(file, text ?? '');
-  } catch (error) {
-    io.stderr.write(`Failed to write last message file ${file}: ${ioErrorText(error)}\n`);
-    return;
-  }
+  await writeOutputFile(file, text ?? '');
   if (text === null) {
     io.stderr.write(`Warning: no last agent message; wrote empty content to ${file}\n`);
   }
@@ -217,10 +223,4 @@ async function changeDirectory(base: string, target: string): Promise<string> {
     throw new CliError(`Failed to change directory to ${target}: ${ioErrorText(error)}`);
   }
   throw new CliError(`Failed to change directory to ${target}: Not a directory (os error 20)`);
-}
-
-/** `forced_chatgpt_workspace_id` may be a list in config.toml; the login check takes one id. */
-function workspaceId(value: string | readonly string[] | null | undefined): string | null {
-  if (value === null || value === undefined) return null;
-  return typeof value === 'string' ? value : (value[0] ?? null);
 }

@@ -7,11 +7,12 @@ import {
 } from '@codex/login';
 import { CliError } from '../cli-error.ts';
 import type { CliIo } from '../cli-io.ts';
+import { credentialStatus } from '../credential-status.ts';
 import { slowCommandText } from '../notices.ts';
 import { parseCommandLine } from '../parse-command-line.ts';
 import { decodeInput, readAll } from '../read-stdin.ts';
 import { describeError, errorMessage } from '../report-error.ts';
-import { loginHelp, loginUsage, UsageError } from '../usage.ts';
+import { loginHelp, loginStatusHelp, loginUsage, UsageError } from '../usage.ts';
 
 const loginOptions = {
   config: { type: 'string', short: 'c', multiple: true },
@@ -28,8 +29,10 @@ const pipeHint = 'printenv OPENAI_API_KEY | codex login --with-api-key';
 /** `codex login`, `codex login --with-api-key` and `codex login status`; messages go to stderr. */
 export async function runLogin(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, loginOptions, loginUsage);
-  if (values.help) {
-    io.stdout.write(loginHelp);
+  // `codex login status --help`, and clap's `codex login help [status]`
+  const helpFor = positionals[0] === 'help' ? positionals[1] : values.help ? positionals[0] : null;
+  if (helpFor !== null) {
+    io.stdout.write(helpFor === 'status' ? loginStatusHelp : loginHelp);
     return 0;
   }
   const overrides = values.config ?? [];
@@ -92,19 +95,23 @@ async function loginApiKey(overrides: readonly string[], io: CliIo): Promise<num
 async function loginStatus(overrides: readonly string[], io: CliIo): Promise<number> {
   const config = await loadLoginConfig(overrides, io);
   const provider = config.modelProvider;
-  if (provider.auth) {
+  const status = credentialStatus(config, io.env);
+  if (status.kind === 'report') {
+    io.stderr.write(`${status.line}\n`);
+    return status.exitCode;
+  }
+  if (status.kind === 'command' && provider.auth) {
     // command auth replaces stored credentials for this provider: report the command, never its token
     const { command } = provider.auth;
     io.stderr.write(
       `Using the auth command of model provider '${config.modelProviderId}': ${command}\n`,
     );
     let announced = false;
-    const refresher = providerBearerRefresher(config.modelProviderId, provider.auth, {
-      onSlowCommand: (slow) => {
-        if (announced) return;
-        announced = true;
-        io.stderr.write(`${slowCommandText(slow)}\n`);
-      },
+    const refresher = providerBearerRefresher(config.modelProviderId, provider.auth);
+    refresher.addSlowCommandListener((slow) => {
+      if (announced) return;
+      announced = true;
+      io.stderr.write(`${slowCommandText(slow)}\n`);
     });
     try {
       await refresher.resolve();
@@ -123,7 +130,7 @@ async function loginStatus(overrides: readonly string[], io: CliIo): Promise<num
     }
     const auth = codexAuthFromAuthDotJson(stored);
     if (auth.mode === 'apikey') {
-      io.stderr.write(`Logged in using an API key - ${maskApiKey(auth.apiKey)}\n`);
+      io.stderr.write(`Logged in using an API key - ${maskApiKey(auth.apiKey.reveal())}\n`);
     } else {
       io.stderr.write('Logged in using ChatGPT\n');
     }

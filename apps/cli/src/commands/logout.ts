@@ -27,7 +27,10 @@ export async function runLogout(argv: readonly string[], io: CliIo): Promise<num
       enableCodexApiKeyEnv: false,
       storeMode: config.cliAuthCredentialsStore,
       env: io.env,
-      onWarning: (warning) => io.stderr.write(`${warning}\n`),
+      // an unreadable store is what logout is for: its load warning would only advise logging out
+      onWarning: (warning) => {
+        if (!warning.startsWith('Failed to load auth:')) io.stderr.write(`${warning}\n`);
+      },
     });
     await manager.auth();
     const removed = await manager.logoutWithRevoke();

@@ -59,7 +59,13 @@ export async function writeTokenScript(home: CodexHome, body: string): Promise<s
   );
 }
 
-/** A token script that prints the canary as its token. */
+/**
+ * A token script that prints the canary as its token, and a new canary-derived token on every rerun
+ * (`<canary>-2`, ...), as a real helper does after a 401.
+ */
 export function writeCanaryTokenScript(home: CodexHome): Promise<string> {
-  return writeTokenScript(home, 'printf "%s\\n" "$CANARY"');
+  return writeTokenScript(
+    home,
+    'n=$(wc -l < "$PIDFILE")\nif [ "$n" -le 1 ]; then printf "%s\\n" "$CANARY"; else printf "%s-%s\\n" "$CANARY" "$n"; fi',
+  );
 }

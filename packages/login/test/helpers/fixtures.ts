@@ -1,6 +1,7 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ExternalAuth, ExternalAuthRefreshContext, ExternalAuthTokens } from '@codex/login';
 import type { ModelProviderAuthInfo } from '@codex/protocol';
 import { fakeJwt } from '@codex/test-support';
 import { onTestFinished } from 'vitest';
@@ -89,4 +90,24 @@ export function chatgptJwt({
     'https://api.openai.com/auth': auth,
     ...(exp === undefined ? {} : { exp }),
   });
+}
+
+/** A parent app that answers every refresh with the same tokens and records the contexts it was asked with. */
+export class StaticChatgptAuth implements ExternalAuth {
+  readonly authMode = 'chatgpt' as const;
+  readonly contexts: ExternalAuthRefreshContext[] = [];
+  readonly #tokens: ExternalAuthTokens;
+
+  constructor(tokens: ExternalAuthTokens) {
+    this.#tokens = tokens;
+  }
+
+  async resolve(): Promise<null> {
+    return null;
+  }
+
+  async refresh(context: ExternalAuthRefreshContext): Promise<ExternalAuthTokens> {
+    this.contexts.push(context);
+    return this.#tokens;
+  }
 }

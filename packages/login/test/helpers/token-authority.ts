@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { onTestFinished } from 'vitest';
 
 export type AuthorityRequest = { method: string; path: string; body: unknown };
-export type AuthorityReply = { status: number; body: unknown; delayMs?: number } | 'hang';
+export type AuthorityReply =
+  | { status: number; body: unknown; delayMs?: number; headers?: Record<string, string> }
+  | 'hang';
 
 /** A token authority on 127.0.0.1:0 that records requests and answers with `respond`. */
 export async function startTokenAuthority(
@@ -29,7 +31,7 @@ export async function startTokenAuthority(
         hanging.add(response);
         return;
       }
-      response.writeHead(reply.status, { 'content-type': 'application/json' });
+      response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
       response.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
     });
   });

@@ -10,6 +10,7 @@ import {
   validateModelProviderInfo,
 } from '../schemas/model-provider-info.ts';
 import { configErrorMap, formatKeyPath } from './describe.ts';
+import { isKnownProfileKey, KNOWN_TOP_LEVEL_KEYS } from './known-keys.ts';
 import { RESERVED_MODEL_PROVIDER_IDS, reservedProviderIdsError } from './reserved-ids.ts';
 import { withPathBase } from './resolve-path.ts';
 
@@ -19,7 +20,7 @@ export type ConfigParseOptions = {
   configDir: string;
   /** Expansion of `~`; defaults to `os.homedir()`. */
   homeDir?: string | undefined;
-  /** Unknown keys in provider tables are errors instead of warnings. */
+  /** Unknown keys (top level, profiles, provider tables) are errors instead of warnings. */
   strict?: boolean | undefined;
 };
 
@@ -53,6 +54,7 @@ export function parseConfigToml(text: string, options: ConfigParseOptions): Pars
  */
 export function validateConfigToml(value: unknown, options: ConfigParseOptions): ParsedConfigToml {
   const unknownKeys: string[] = [];
+  findUnknownTopLevelKeys(value, unknownKeys);
   const cleaned = stripUnknownProviderKeys(value, unknownKeys);
   if (options.strict === true && unknownKeys.length > 0) {
     const issues = unknownKeys.map((key) => `unknown configuration field \`${key}\``);
@@ -68,6 +70,7 @@ export function validateConfigToml(value: unknown, options: ConfigParseOptions):
 
   const config = result.data;
   checkProviders(config);
+  checkBaseUrls(config);
   return { config, warnings };
 }
 
@@ -122,6 +125,41 @@ function checkProviders(config: ConfigToml): void {
   }
 }
 
+/** True for an absolute `http://` or `https://` URL with a host. */
+export function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** URLs are checked when the config loads, naming the key, instead of costing a run of retries. */
+function checkBaseUrls(config: ConfigToml): void {
+  const issues: { keyPath: string; message: string }[] = [];
+  const expectUrl = (keyPath: string, value: string | undefined) => {
+    if (value !== undefined && !isHttpUrl(value.trim())) {
+      issues.push({ keyPath, message: `${keyPath}: expected an http:// or https:// URL` });
+    }
+  };
+  expectUrl('openai_base_url', config.openai_base_url);
+  expectUrl('chatgpt_base_url', config.chatgpt_base_url);
+  for (const [name, profile] of Object.entries(config.profiles)) {
+    expectUrl(formatKeyPath(['profiles', name, 'chatgpt_base_url']), profile.chatgpt_base_url);
+  }
+  for (const [id, provider] of Object.entries(config.model_providers)) {
+    expectUrl(formatKeyPath(['model_providers', id, 'base_url']), provider.base_url);
+  }
+  const [first] = issues;
+  if (first !== undefined) {
+    throw new ConfigError(first.message, {
+      keyPath: first.keyPath,
+      issues: issues.map((issue) => issue.message),
+    });
+  }
+}
+
 type Table = Record<string, unknown>;
 
 function isTable(value: unknown): value is Table {
@@ -150,9 +188,25 @@ function withoutUnknown(
   return copy;
 }
 
+/** Top-level keys no Codex knows, and profile keys that are not even top-level keys. */
+function findUnknownTopLevelKeys(root: unknown, found: string[]): void {
+  if (!isTable(root)) return;
+  for (const key of Object.keys(root)) {
+    if (!KNOWN_TOP_LEVEL_KEYS.has(key)) found.push(formatKeyPath([key]));
+  }
+  const profiles = root['profiles'];
+  if (!isTable(profiles)) return;
+  for (const [name, profile] of Object.entries(profiles)) {
+    if (!isTable(profile)) continue;
+    for (const key of Object.keys(profile)) {
+      if (!isKnownProfileKey(key)) found.push(formatKeyPath(['profiles', name, key]));
+    }
+  }
+}
+
 /**
- * Unknown keys are only reported inside the tables this package owns (provider, auth and aws
- * tables); the rest of a Codex config has many keys we do not model, so those pass silently.
+ * Unknown keys inside the provider, auth and aws tables are stripped and reported; deeper tables
+ * of the rest of a Codex config (`features`, `tui`, `mcp_servers`, ...) pass unchecked.
  */
 function stripUnknownProviderKeys(root: unknown, found: string[]): unknown {
   if (!isTable(root) || !isTable(root['model_providers'])) return root;

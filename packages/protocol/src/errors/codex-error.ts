@@ -1,10 +1,19 @@
+import { redact } from '../secret.ts';
+
 const brand = Symbol.for('codex.error');
 
-/** Base class of every error thrown by `@codex/*` packages. */
+/**
+ * Base class of every error thrown by `@codex/*` packages. Its message passes through {@link redact}, so no
+ * live secret reaches an error text, whichever code built it.
+ */
 export abstract class CodexError extends Error {
   /** Stable, machine-readable discriminant; narrow with `switch (error.code)`. */
   abstract readonly code: string;
   readonly [brand] = true;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(redact(message), options);
+  }
 }
 
 /** Identifies a {@link CodexError} even across duplicated package copies, where `instanceof` fails. */

@@ -23,6 +23,47 @@ export const ForcedLoginMethodSchema = z.enum(['chatgpt', 'api']).meta({
 /** The login method a config can force. */
 export type ForcedLoginMethod = z.output<typeof ForcedLoginMethodSchema>;
 
+/** `model_reasoning_effort`: how hard a reasoning model thinks (Responses API `reasoning.effort`). */
+export const ReasoningEffortSchema = z
+  .enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh'])
+  .meta({
+    id: 'ReasoningEffort',
+    description: 'Reasoning effort sent as `reasoning.effort` (reasoning models only).',
+  });
+
+/** `model_reasoning_summary`: the reasoning summary asked for (`none` asks for none). */
+export const ReasoningSummarySchema = z.enum(['auto', 'concise', 'detailed', 'none']).meta({
+  id: 'ReasoningSummary',
+  description: 'Reasoning summary sent as `reasoning.summary`; `none` leaves it out.',
+});
+
+/** `model_verbosity`: output length on GPT-5 models (Responses API `text.verbosity`). */
+export const VerbositySchema = z.enum(['low', 'medium', 'high']).meta({
+  id: 'Verbosity',
+  description: 'Output verbosity sent as `text.verbosity`.',
+});
+
+/** Keys that shape the request body, accepted at the top level and in profiles. */
+const requestShapingKeys = {
+  model_reasoning_effort: ReasoningEffortSchema.optional().describe(
+    'Reasoning effort sent as `reasoning.effort`.',
+  ),
+  model_reasoning_summary: ReasoningSummarySchema.optional().describe(
+    'Reasoning summary sent as `reasoning.summary` (`none` omits it).',
+  ),
+  model_verbosity: VerbositySchema.optional().describe(
+    'Output verbosity sent as `text.verbosity`.',
+  ),
+  model_supports_reasoning_summaries: z
+    .boolean()
+    .optional()
+    .describe('Send `reasoning` (summary `auto` unless set) even when no reasoning key is set.'),
+  service_tier: z
+    .string()
+    .optional()
+    .describe('Service tier sent as `service_tier` (`fast` is sent as `priority`).'),
+};
+
 /** `[profiles.<name>]`: a named set of overrides; keys other than the provider ones pass through. */
 export const ConfigProfileSchema = z
   .looseObject({
@@ -32,6 +73,7 @@ export const ConfigProfileSchema = z
       .optional()
       .describe('Provider id from `model_providers` used when this profile is active.'),
     chatgpt_base_url: z.string().optional().describe('ChatGPT backend base URL for this profile.'),
+    ...requestShapingKeys,
   })
   .meta({
     id: 'ConfigProfile',
@@ -83,6 +125,7 @@ export const ConfigTomlSchema = z
       })
       .optional()
       .describe('ChatGPT workspace id (or list of ids) that a ChatGPT login must belong to.'),
+    ...requestShapingKeys,
     profile: z.string().optional().describe('Profile from `profiles` applied by default.'),
     profiles: z
       .record(z.string(), ConfigProfileSchema)

@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createModelClient, UnexpectedStatusError, userMessage } from '@codex/core';
+import {
+  CredentialError,
+  createCredentialSource,
+  createModelClient,
+  UnexpectedStatusError,
+  userMessage,
+} from '@codex/core';
 import { AuthCommandError, AuthManager, clearProviderBearerRefreshers } from '@codex/login';
 import {
   completedReply,
@@ -9,7 +15,7 @@ import {
   writeScript,
   writeTokenQueueScript,
 } from '@codex/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { loadProviderConfig, recordingSleep, tomlString } from './helpers/provider-config.ts';
 
 const turn = { input: [userMessage('hello')] };
@@ -27,7 +33,7 @@ function commandProviderToml(
   return [
     `base_url = ${tomlString(url)}`,
     retries,
-    'stream_idle_timeout_ms = 5000',
+    'stream_idle_timeout_ms = 30000',
     '[model_providers.corp.auth]',
     'command = "./print-token.sh"',
     `cwd = ${tomlString(dir)}`,
@@ -121,7 +127,7 @@ describe('provider auth command', () => {
     ]);
   });
 
-  it('ends an always-401 turn after exactly 2 command runs and 2 requests (SPEC §4.3)', async () => {
+  it('ends an always-401 turn after exactly 2 command runs and 2 requests (improvement 3)', async () => {
     await using temp = await tokenDir();
     const script = await writeTokenQueueScript(temp.dir, ['t1', 't2', 't3', 't4', 't5']);
     await using server = await startResponsesServer();
@@ -148,7 +154,7 @@ describe('provider auth command', () => {
     expect(delays).toEqual([]);
   });
 
-  it('fails closed: a failing command sends no request and fails the turn (SPEC §4.1)', async () => {
+  it('fails closed: a failing command sends no request and fails the turn (improvement 1)', async () => {
     await using temp = await tokenDir();
     await writeScript(temp.dir, 'print-token.sh', 'echo run >> runs.log\necho boom >&2\nexit 1');
     await using server = await startResponsesServer();
@@ -166,7 +172,7 @@ describe('provider auth command', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('runs a failing command once per request attempt, not again at turn level (SPEC §4.2)', async () => {
+  it('runs a failing command once per request attempt, not again at turn level (improvement 2)', async () => {
     await using temp = await tokenDir();
     await writeScript(
       temp.dir,
@@ -205,7 +211,7 @@ describe('provider auth command', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('100 concurrent 401s for the same token cause one refresh run (SPEC §4.4)', async () => {
+  it('100 concurrent 401s for the same token cause one refresh run (improvement 4)', async () => {
     await using temp = await tokenDir();
     const script = await writeTokenQueueScript(temp.dir, ['stale', 'fresh', 'spare-1', 'spare-2']);
     await using server = await startResponsesServer();
@@ -224,7 +230,7 @@ describe('provider auth command', () => {
     expect(await script.runs()).toBe(2);
   });
 
-  it('shares one token cache per provider across clients in a process (SPEC §4.5)', async () => {
+  it('shares one token cache per provider across clients in a process (improvement 5)', async () => {
     await using temp = await tokenDir();
     const script = await writeTokenQueueScript(temp.dir, ['shared', 'second']);
     await using server = await startResponsesServer();
@@ -237,5 +243,138 @@ describe('provider auth command', () => {
 
     expect(await script.runs()).toBe(1);
     expect(new Set(server.requests.map(bearerOf))).toEqual(new Set(['Bearer shared']));
+  });
+});
+
+describe('createCredentialSource', () => {
+  async function commandSource(tokens: readonly string[], toml = '') {
+    const temp = await makeTempDir('codex-source-');
+    onTestFinished(() => temp.dispose());
+    const script = await writeTokenQueueScript(temp.dir, tokens);
+    const config = await loadProviderConfig(
+      `base_url = "http://127.0.0.1:9/v1"\n[model_providers.corp.auth]\ncommand = "./print-token.sh"\ncwd = ${tomlString(temp.dir)}\nrefresh_interval_ms = 0\n${toml}`,
+    );
+    const source = createCredentialSource({
+      providerId: config.modelProviderId,
+      provider: config.modelProvider,
+      env: {},
+    });
+    return { source, script };
+  }
+
+  it('command auth recovers with the token the refresher returns, once per request (improvement 3)', async () => {
+    const { source, script } = await commandSource(['first', 'second', 'third']);
+
+    const first = await source.resolve();
+    const recovered = await source.recover(first);
+    const exhausted = recovered === null ? null : await source.recover(recovered);
+
+    expect(source.kind).toBe('command');
+    expect(first.token?.reveal()).toBe('first');
+    expect(recovered?.token?.reveal()).toBe('second');
+    expect(exhausted).toBeNull();
+    expect(await script.runs()).toBe(2);
+  });
+
+  it('a 401 for a token the cache already replaced gets the newer token without a run (improvement 4)', async () => {
+    const { source, script } = await commandSource(['first', 'second', 'third']);
+    const stale = await source.resolve();
+    const fresh = await source.recover(stale);
+
+    const again = await source.recover(stale);
+
+    expect(fresh?.token?.reveal()).toBe('second');
+    expect(again?.token?.reveal()).toBe('second');
+    expect(await script.runs()).toBe(2);
+  });
+
+  it('fails closed when the command fails: no credential, its error (improvement 1)', async () => {
+    const temp = await makeTempDir('codex-source-');
+    onTestFinished(() => temp.dispose());
+    await writeScript(temp.dir, 'fail.sh', 'exit 3');
+    const config = await loadProviderConfig(
+      `base_url = "http://127.0.0.1:9/v1"\n[model_providers.corp.auth]\ncommand = "./fail.sh"\ncwd = ${tomlString(temp.dir)}`,
+    );
+    const source = createCredentialSource({
+      providerId: 'corp',
+      provider: config.modelProvider,
+      env: {},
+    });
+
+    await expect(source.resolve()).rejects.toBeInstanceOf(AuthCommandError);
+  });
+
+  it.each([
+    [
+      'experimental_bearer_token = ""',
+      {},
+      'model_providers.corp.experimental_bearer_token is empty',
+    ],
+    [
+      'experimental_bearer_token = "   "',
+      {},
+      'model_providers.corp.experimental_bearer_token is empty',
+    ],
+    [
+      'experimental_bearer_token = "tok\\u00e9\\u20ac"',
+      {},
+      'model_providers.corp.experimental_bearer_token contains characters that cannot be sent in an HTTP header',
+    ],
+    [
+      'env_key = "K"',
+      { K: 'tok\nX-Injected: 1' },
+      'environment variable `K` (model_providers.corp.env_key) contains characters that cannot be sent',
+    ],
+  ] as const)(
+    'rejects a blank or unsendable credential, naming its source: %s',
+    async (toml, env, text) => {
+      const config = await loadProviderConfig(`base_url = "http://127.0.0.1:9/v1"\n${toml}`);
+
+      const attempt = async () =>
+        createCredentialSource({
+          providerId: 'corp',
+          provider: config.modelProvider,
+          env,
+        }).resolve();
+
+      await expect(attempt()).rejects.toBeInstanceOf(CredentialError);
+      await expect(attempt()).rejects.toThrow(text);
+    },
+  );
+
+  it('trims an env_key value like CODEX_API_KEY', async () => {
+    const config = await loadProviderConfig('base_url = "http://127.0.0.1:9/v1"\nenv_key = "K"');
+    const source = createCredentialSource({
+      providerId: 'corp',
+      provider: config.modelProvider,
+      env: { K: '  key-with-crlf\r\n' },
+    });
+
+    const credential = await source.resolve();
+
+    expect(credential.token?.reveal()).toBe('key-with-crlf');
+  });
+
+  it('fails at once with how to sign in when the OpenAI login has no credentials', async () => {
+    const home = await makeTempDir('codex-source-');
+    onTestFinished(() => home.dispose());
+    const config = await loadProviderConfig(
+      'base_url = "http://127.0.0.1:9/v1"\nrequires_openai_auth = true',
+      {
+        home: home.dir,
+      },
+    );
+    const source = createCredentialSource({
+      providerId: 'corp',
+      provider: config.modelProvider,
+      env: {},
+      authManager: AuthManager.create({ codexHome: home.dir, enableCodexApiKeyEnv: true, env: {} }),
+    });
+
+    const error = await source.resolve().catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(CredentialError);
+    expect((error as Error).message).toContain('codex login');
+    expect((error as Error).message).toContain('OPENAI_API_KEY');
   });
 });

@@ -1,0 +1,210 @@
+/**
+ * Tokens as values that cannot print, and the one redactor that scrubs them from text.
+ *
+ * A {@link Secret} keeps its value in a `WeakMap` keyed by the wrapper (the Effect `Redacted` pattern), so no
+ * property, `util.inspect` (any depth, `showHidden`), `JSON.stringify`, `String()` or template literal reaches
+ * it. Every secret of {@link MIN_REDACTED_LENGTH} characters or more is also entered in a process-wide registry
+ * of live secrets, which {@link redact} reads: one rule for every message the product prints, logs or throws.
+ */
+
+/** What a secret prints as, everywhere. */
+export const REDACTED = '[REDACTED]';
+
+/** Shorter secrets are not entered in the registry: replacing them would mangle ordinary words. */
+export const MIN_REDACTED_LENGTH = 4;
+
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+
+type Registry = {
+  /** Secret wrapper → value; the only place a value lives. */
+  readonly values: WeakMap<object, string>;
+  /** Live values → how many wrappers hold them. */
+  readonly live: Map<string, number>;
+  /** Cached matchers, rebuilt when `live` changes. */
+  matcher: { regex: RegExp; size: number; version: number } | null;
+  version: number;
+  readonly finalizer: FinalizationRegistry<string>;
+};
+
+// Shared through a global symbol so that two copies of this package (a duplicated install) agree.
+const registryKey = Symbol.for('codex.secret.registry');
+const registry: Registry =
+  ((globalThis as Record<symbol, unknown>)[registryKey] as Registry | undefined) ??
+  createRegistry();
+(globalThis as Record<symbol, unknown>)[registryKey] = registry;
+
+function createRegistry(): Registry {
+  const created: Registry = {
+    values: new WeakMap(),
+    live: new Map(),
+    matcher: null,
+    version: 0,
+    finalizer: new FinalizationRegistry((value: string) => release(created, value)),
+  };
+  return created;
+}
+
+function release(target: Registry, value: string): void {
+  const count = target.live.get(value);
+  if (count === undefined) return;
+  if (count <= 1) target.live.delete(value);
+  else target.live.set(value, count - 1);
+  target.version += 1;
+}
+
+const secretBrand = Symbol.for('codex.secret');
+
+/**
+ * A credential (API key, bearer, access, refresh or id token, authorization code, PKCE verifier) that prints
+ * as `[REDACTED]` through every formatting path. Read it with {@link Secret.reveal} only where it is sent.
+ */
+export class Secret {
+  readonly [secretBrand] = true;
+
+  /** Wraps `value` and registers it for {@link redact} (when at least {@link MIN_REDACTED_LENGTH} long). */
+  constructor(value: string) {
+    registry.values.set(this, value);
+    if (value.length >= MIN_REDACTED_LENGTH) {
+      registry.live.set(value, (registry.live.get(value) ?? 0) + 1);
+      registry.version += 1;
+      registry.finalizer.register(this, value);
+    }
+    Object.freeze(this);
+  }
+
+  /** `value` as a secret, or a secret passed through unchanged. */
+  static from(value: string | Secret): Secret {
+    return value instanceof Secret ? value : new Secret(value);
+  }
+
+  /** The secret value, for the one place that sends it (a header, a request body, a file write). */
+  reveal(): string {
+    return registry.values.get(this) ?? '';
+  }
+
+  /** Number of UTF-16 code units in the value. */
+  get length(): number {
+    return this.reveal().length;
+  }
+
+  /** Whether both hold the same value (constant-time enough for in-process comparisons). */
+  equals(other: Secret | string | null | undefined): boolean {
+    if (other === null || other === undefined) return false;
+    return this.reveal() === (typeof other === 'string' ? other : other.reveal());
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  [Symbol.toPrimitive](): string {
+    return REDACTED;
+  }
+
+  [inspectSymbol](): string {
+    return REDACTED;
+  }
+}
+
+/** Identifies a {@link Secret} even across duplicated package copies. */
+export function isSecret(value: unknown): value is Secret {
+  return typeof value === 'object' && value !== null && secretBrand in value;
+}
+
+/** The value of a secret or plain string; for call sites that accept either. */
+export function revealSecret(value: Secret | string): string {
+  return typeof value === 'string' ? value : value.reveal();
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+}
+
+function hex(code: number): string {
+  return code.toString(16).padStart(2, '0');
+}
+
+/**
+ * One pattern per character of `secret`: the literal character, its JSON `\u` escape, its percent-encoding
+ * (each UTF-8 byte) and, for `/`, the JSON `\/` escape; so escaped and mixed forms all match.
+ */
+function encodedPattern(secret: string): string {
+  let pattern = '';
+  for (const char of secret) {
+    const code = char.codePointAt(0) ?? 0;
+    const options = [escapeRegExp(char)];
+    if (code <= 0xffff) options.push(`\\\\u${code.toString(16).padStart(4, '0')}`);
+    const bytes = [...Buffer.from(char, 'utf8')].map((byte) => `%${hex(byte)}`).join('');
+    options.push(bytes);
+    if (char === '/') options.push('\\\\/');
+    pattern += options.length === 1 ? options[0] : `(?:${options.join('|')})`;
+  }
+  return pattern;
+}
+
+/**
+ * The parts of `secret`'s base64 / base64url encodings that do not depend on what surrounds it, at each of the
+ * three byte alignments; so a secret inside a longer base64 value (Basic auth, a JWT payload) is found too.
+ */
+function base64Fragments(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const fragments: string[] = [];
+  for (let offset = 0; offset < 3; offset += 1) {
+    const padded = Buffer.concat([Buffer.alloc(offset), bytes]);
+    const encoded = padded.toString('base64');
+    // drop characters that mix in the padding bytes at the start and the unknown bytes at the end
+    const start = Math.ceil((offset * 4) / 3);
+    const end = Math.floor((padded.length * 4) / 3);
+    const stable = encoded.slice(start, end);
+    if (stable.length >= 8) {
+      fragments.push(stable, stable.replace(/\+/g, '-').replace(/\//g, '_'));
+    }
+  }
+  return fragments;
+}
+
+// A whole token: not glued to other letters or digits on either side (ordinary words are not mangled).
+const BEFORE = '(?<![A-Za-z0-9])';
+const AFTER = '(?![A-Za-z0-9])';
+
+function matcher(): RegExp | null {
+  if (registry.live.size === 0) return null;
+  if (registry.matcher !== null && registry.matcher.version === registry.version) {
+    return registry.matcher.regex;
+  }
+  // longest first, so a secret that contains another is replaced whole
+  const secrets = [...registry.live.keys()].sort((left, right) => right.length - left.length);
+  const alternatives: string[] = [];
+  for (const secret of secrets) {
+    alternatives.push(`${BEFORE}${encodedPattern(secret)}${AFTER}`);
+    if (secret.length >= 8) {
+      for (const fragment of base64Fragments(secret)) alternatives.push(escapeRegExp(fragment));
+    }
+  }
+  const regex = new RegExp(alternatives.join('|'), 'gi');
+  registry.matcher = { regex, size: secrets.length, version: registry.version };
+  return regex;
+}
+
+/**
+ * Replaces every live secret in `text` with `[REDACTED]`: the one redaction rule of the product.
+ * Matches each secret of at least {@link MIN_REDACTED_LENGTH} characters as a whole token (not glued to other
+ * letters or digits), in plain, JSON-escaped (`\u0073`, `\/`), percent-encoded and mixed forms, and (for
+ * secrets of 8+ characters) inside base64 / base64url text. Hex escapes match case-insensitively, so do letters:
+ * `SK-ABC` is treated as `sk-abc`.
+ */
+export function redact(text: string): string {
+  const regex = matcher();
+  if (regex === null || text === '') return text;
+  regex.lastIndex = 0;
+  return text.replace(regex, REDACTED);
+}
+
+/** How many distinct secrets {@link redact} currently scrubs; for tests and diagnostics. */
+export function liveSecretCount(): number {
+  return registry.live.size;
+}

@@ -1,0 +1,110 @@
+import { inspect } from 'node:util';
+import { isSecret, REDACTED, redact, Secret } from '@codex/protocol';
+import { describe, expect, it } from 'vitest';
+
+describe('Secret', () => {
+  const value = 'sk-canary-4f1d9';
+
+  it.each([
+    ['String', (secret: Secret) => String(secret)],
+    ['a template literal', (secret: Secret) => `${secret}`],
+    ['JSON.stringify', (secret: Secret) => JSON.stringify({ nested: { secret } })],
+    ['util.inspect', (secret: Secret) => inspect({ secret })],
+    [
+      'util.inspect with showHidden and depth',
+      (secret: Secret) =>
+        inspect({ a: { b: { c: secret } } }, { showHidden: true, depth: Number.POSITIVE_INFINITY }),
+    ],
+    ['Object.entries', (secret: Secret) => JSON.stringify(Object.entries(secret))],
+    [
+      'Reflect.ownKeys values',
+      (secret: Secret) =>
+        Reflect.ownKeys(secret)
+          .map((key) => String((secret as unknown as Record<PropertyKey, unknown>)[key]))
+          .join(),
+    ],
+  ])('prints as [REDACTED] through %s', (_name, show) => {
+    const secret = new Secret(value);
+
+    const shown = show(secret);
+
+    expect(shown).not.toContain(value);
+  });
+
+  it('reveals its value only through reveal()', () => {
+    const secret = new Secret(value);
+
+    expect(secret.reveal()).toBe(value);
+    expect(String(secret)).toBe(REDACTED);
+    expect(isSecret(secret)).toBe(true);
+    expect(isSecret(value)).toBe(false);
+  });
+
+  it('compares by value', () => {
+    expect(new Secret(value).equals(new Secret(value))).toBe(true);
+    expect(new Secret(value).equals('other-value')).toBe(false);
+    expect(new Secret(value).equals(null)).toBe(false);
+  });
+});
+
+describe('redact', () => {
+  it('replaces a live secret of 4+ characters as a whole token', () => {
+    const secret = new Secret('ab12');
+
+    expect(redact('token ab12 was rejected')).toBe(`token ${REDACTED} was rejected`);
+    expect(redact('"ab12"')).toBe(`"${REDACTED}"`);
+    expect(secret.reveal()).toBe('ab12');
+  });
+
+  it('does not mangle words that merely contain a short secret', () => {
+    const secret = new Secret('word');
+
+    expect(redact('password words sword')).toBe('password words sword');
+    expect(secret.length).toBe(4);
+  });
+
+  it('does not register secrets shorter than 4 characters', () => {
+    const secret = new Secret('abc');
+
+    expect(redact('abc')).toBe('abc');
+    expect(secret.reveal()).toBe('abc');
+  });
+
+  it.each([
+    [
+      'JSON \\u escapes',
+      (value: string) =>
+        [...value].map((char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
+    ],
+    [
+      'upper-case \\u escapes',
+      (value: string) =>
+        [...value]
+          .map((char) => `\\u${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`)
+          .join(''),
+    ],
+    ['JSON-escaped slashes', (value: string) => value.replace(/\//g, '\\/')],
+    ['percent-encoding', (value: string) => encodeURIComponent(value)],
+    [
+      'full percent-encoding',
+      (value: string) =>
+        [...Buffer.from(value)].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join(''),
+    ],
+    ['base64', (value: string) => Buffer.from(value).toString('base64')],
+    [
+      'base64url inside a longer value',
+      (value: string) => Buffer.from(`user:${value}:tail`).toString('base64url'),
+    ],
+    ['base64 at another alignment', (value: string) => Buffer.from(`x${value}`).toString('base64')],
+  ])('finds a secret written with %s', (_name, encode) => {
+    const value = 'sk-live/Xy9+Qq_7Zt';
+    const secret = new Secret(value);
+    const encoded = encode(value);
+
+    const shown = redact(`the server said: ${encoded} .`);
+
+    expect(shown).toContain(REDACTED);
+    expect(shown).not.toContain(encoded);
+    expect(secret.length).toBe(value.length);
+  });
+});
