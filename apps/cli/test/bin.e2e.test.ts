@@ -1,10 +1,14 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execaNode } from 'execa';
 import { describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const packageJson = JSON.parse(
+  await readFile(new URL('../package.json', import.meta.url), 'utf8'),
+) as { version: string; files: string[] };
 
 /** Every file Node loads before running bin.js: its static `import … from "./…"` closure. */
 async function staticClosure(entry: string): Promise<Map<string, number>> {
@@ -22,10 +26,53 @@ async function staticClosure(entry: string): Promise<Map<string, number>> {
 }
 
 describe('codex bin', () => {
-  it('prints its version', async () => {
+  it('prints the version of its package', async () => {
     const result = await execaNode(bin, ['--version']);
 
-    expect(result.stdout).toMatch(/^codex-cli \d+\.\d+\.\d+/);
+    expect(result.stdout).toBe(`codex-cli ${packageJson.version}`);
+  });
+
+  it('ships the license notices of the packages it bundles, and no source maps', async () => {
+    const notices = await readFile(
+      new URL('../dist/THIRD-PARTY-NOTICES.txt', import.meta.url),
+      'utf8',
+    );
+
+    for (const name of ['undici', 'zod', 'smol-toml', 'eventsource-parser', 'execa']) {
+      expect(notices).toMatch(new RegExp(`^${name}@\\d+\\.\\d+\\.\\d+ \\(MIT|BSD`, 'm'));
+    }
+    expect(notices).toContain('Permission is hereby granted, free of charge');
+    expect(notices).not.toMatch(/^@codex\/[\w-]+@\d/m);
+    expect(packageJson.files).toContain('dist/THIRD-PARTY-NOTICES.txt');
+    expect(packageJson.files.some((file) => file.includes('.map'))).toBe(false);
+  });
+
+  it('prints a CODEX_DEBUG=1 stack whose frames point at readable lines of the bundle', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'codex-bin-'));
+    try {
+      await writeFile(
+        path.join(home, 'config.toml'),
+        'model_provider = "corp"\n[model_providers.corp]\nname = "Corp"\nbase_url = "http://127.0.0.1:9/v1"\n[model_providers.corp.auth]\ncommand = "./missing-token-command"\n',
+      );
+      const result = await execaNode(bin, ['exec', 'hi'], {
+        env: { CODEX_HOME: home, HOME: home, CODEX_DEBUG: '1' },
+        extendEnv: false,
+        stdin: 'ignore',
+        reject: false,
+      });
+
+      expect(result.exitCode).toBe(1);
+      const frame = /at (?:async )?(\w+) \(file:\/\/(\/[^:]+\.js):(\d+):\d+\)/.exec(result.stderr);
+      expect(frame, result.stderr).not.toBeNull();
+      const [, name = '', file = '', line = '0'] = frame ?? [];
+      expect(name).toBe('runAuthCommand');
+      const source = (await readFile(file, 'utf8')).split('\n');
+      expect(Number(line)).toBeGreaterThan(1);
+      expect(source[Number(line) - 1]?.length ?? 0).toBeLessThan(200);
+      expect(source.slice(0, Number(line)).join('\n')).toMatch(/function runAuthCommand\(/);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   it('starts without loading core, login or undici: subcommands are lazy chunks', async () => {

@@ -15,6 +15,12 @@ export {
   toSseFrame,
 } from './responses-server.ts';
 export {
+  type GatewayEvent,
+  startTokenGateway,
+  type TokenGateway,
+  type TokenGatewayOptions,
+} from './token-gateway.ts';
+export {
   makeTempDir,
   type TokenQueueScript,
   writeScript,

@@ -1,18 +1,16 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeTempDir } from '@codex/test-support';
 import { execaNode, type Result } from 'execa';
 import { expect, onTestFinished } from 'vitest';
 
-const require = createRequire(import.meta.url);
-
-/** The bundled CLI, built by `@codex/cli#build` before this suite runs (see turbo.json). */
-export const codexBin = path.join(
-  path.dirname(require.resolve('@codex/cli/package.json')),
-  'dist',
-  'bin.js',
-);
+/**
+ * The bundled CLI, built by `@codex/cli#build` before this suite runs (see turbo.json). Found by its
+ * path in the workspace rather than as a dependency: a dependency on `@codex/cli` makes pnpm link its
+ * `codex` bin before any build and warn on every fresh install that `dist/bin.js` is missing.
+ */
+export const codexBin = fileURLToPath(new URL('../../../../apps/cli/dist/bin.js', import.meta.url));
 
 /**
  * The secret canary: a recognisable token value fed through every fault (as the command's token, the
