@@ -38,5 +38,5 @@ describe('pnpm demo', () => {
     // the gateway's tokens start with gw-: none may be printed
     expect(result.stdout + result.stderr).not.toMatch(/gw-[\w-]{8}/);
     expect(result.stderr).toBe('');
-  });
+  }, 120_000);
 });
