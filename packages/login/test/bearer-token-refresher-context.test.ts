@@ -170,6 +170,45 @@ describe('BearerTokenRefresher refresh ahead (improvement 17)', () => {
     expect(renewed.accessToken.reveal()).toBe('tok-3');
   });
 
+  it('starts the renewal earlier for a slow command: twice its last run time before the token goes stale', async () => {
+    const dir = await tempDir();
+    // the first run waits for the test to say `go`, so the injected clock can show a 20 s run
+    await writeScript(
+      dir,
+      'slow.sh',
+      'echo run >> runs.log\nn=$(wc -l < runs.log)\nwhile [ ! -f go ]; do sleep 0.01; done\necho "{\\"access_token\\": \\"tok-$n\\", \\"expires_in\\": 100}"',
+    );
+    const time = clock();
+    const refresher = createBearerTokenRefresher(
+      authConfig(dir, { command: './slow.sh', refresh_interval_ms: 0 }),
+      { now: time.now },
+    );
+    const pending = refresher.resolve();
+    await vi.waitFor(async () => expect(await scriptRuns(dir)).toBe(1), {
+      timeout: 10_000,
+      interval: 10,
+    });
+    time.advance(20_000);
+    await writeFile(path.join(dir, 'go'), '');
+    await pending;
+
+    // usable life 90 s; a 20 s run moves the renewal from 67.5 s to 90 - 2 * 20 = 50 s
+    time.advance(45_000);
+    const before = await refresher.resolve();
+    const runsBefore = refresher.runCount;
+    time.advance(10_000);
+    const during = await refresher.resolve();
+    await vi.waitFor(async () => expect(await scriptRuns(dir)).toBe(2), {
+      timeout: 10_000,
+      interval: 10,
+    });
+
+    expect(runsBefore).toBe(1);
+    expect(before.accessToken.reveal()).toBe('tok-1');
+    expect(during.accessToken.reveal()).toBe('tok-1');
+    expect(refresher.runCount).toBe(2);
+  });
+
   it('is off when refreshAhead is false', async () => {
     const dir = await tempDir();
     await writeScript(
