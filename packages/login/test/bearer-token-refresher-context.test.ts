@@ -68,6 +68,17 @@ describe('BearerTokenRefresher helper context (improvement 15)', () => {
     ]);
   });
 
+  it('does not pass on a CODEX_PROVIDER_ID of its own environment when it has no provider id', async () => {
+    vi.stubEnv('CODEX_PROVIDER_ID', 'outer-provider');
+    const dir = await tempDir();
+    await writeScript(dir, 'ctx.sh', 'env | grep "^CODEX_PROVIDER_ID=" > provider\necho tok-1');
+    const refresher = createBearerTokenRefresher(authConfig(dir, { command: './ctx.sh' }));
+
+    await refresher.resolve();
+
+    expect(await readFile(path.join(dir, 'provider'), 'utf8')).toBe('');
+  });
+
   it('never puts a token in the command environment or argv', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'env.sh', 'env >> envdump\necho "$@" >> envdump\necho tok-secret-1234');
