@@ -1,10 +1,16 @@
 import { createOpenAI } from '@ai-sdk/openai';
-import { createAuthFetch, createBearerTokenRefresher } from '@codex/login';
+import { AuthCommandError, createAuthFetch, createBearerTokenRefresher } from '@codex/login';
 import { type ResponsesServer, startResponsesServer } from '@codex/test-support';
 import { streamText } from 'ai';
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { authConfig, scriptRuns, tempDir, writeTokenScript } from './helpers/fixtures.ts';
+import {
+  authConfig,
+  scriptRuns,
+  tempDir,
+  writeScript,
+  writeTokenScript,
+} from './helpers/fixtures.ts';
 
 const unauthorized = {
   kind: 'status',
@@ -140,6 +146,32 @@ describe('createAuthFetch with the official clients (improvement 18)', () => {
       'Bearer tok-client-2',
     ]);
     expect(server.requests[0]?.rawBody).toBe(server.requests[1]?.rawBody);
+    expect(await scriptRuns(dir)).toBe(2);
+  });
+
+  it('surfaces the rejected-token error through the openai client as the cause of its connection error', async () => {
+    const dir = await tempDir();
+    await writeScript(dir, 'same.sh', 'echo run >> runs.log\necho tok-client-same-9');
+    const source = createBearerTokenRefresher(authConfig(dir, { command: './same.sh' }));
+    server.respond(() => unauthorized);
+    const client = new OpenAI({
+      apiKey: 'unused',
+      baseURL: server.url,
+      fetch: createAuthFetch(source),
+      maxRetries: 0,
+    });
+
+    const error = await client.responses.create({ model: 'gpt-test', input: 'hi' }).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+
+    expect(error).toBeInstanceOf(OpenAI.APIConnectionError);
+    expect((error as Error).cause).toBeInstanceOf(AuthCommandError);
+    expect(((error as Error).cause as Error).message).toContain(
+      'printed the token the server just rejected',
+    );
+    expect(server.requests).toHaveLength(1);
     expect(await scriptRuns(dir)).toBe(2);
   });
 });
