@@ -62,7 +62,8 @@ function isReplayable(input: string | URL | Request, init: RequestInit | undefin
  *   once; a generation-aware source (the command refresher) returns a newer cached token without running its
  *   command. When the body can be sent again (none, string, bytes, `URLSearchParams`, `Blob`, `FormData`) the
  *   request is replayed once with the new token and that answer is returned, whatever its status. A
- *   `ReadableStream` body cannot: the 401 is returned and the new token goes with the next request.
+ *   `ReadableStream` or async-iterable body cannot, nor the body of a `Request` passed as input (give the body
+ *   in `init` instead): the 401 is returned and the new token goes with the next request.
  * - The request's `signal` (from `init`, else the `Request`) reaches `resolve` and `refresh`, so aborting it
  *   also stops a running auth command.
  *
