@@ -25,6 +25,7 @@ import {
   toSseFrame,
   writeTokenQueueScript,
 } from '../packages/test-support/src/index.ts';
+import { benchRefreshAhead } from './refresh-ahead.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -501,9 +502,17 @@ async function benchCli(): Promise<void> {
   print(`CLI (${runs} runs each, medians)`, lines);
 }
 
+/** resolve() waits with a 300 ms helper, 2 s tokens and a caller every 100 ms (see refresh-ahead.ts). */
+async function benchRefreshAheadFigure(): Promise<void> {
+  const { section, lines } = await benchRefreshAhead(flags.quick ? 2000 : 5000);
+  results['refresh_ahead'] = section;
+  print('refresh ahead (300 ms helper, 2 s tokens, a resolve() every 100 ms)', lines);
+}
+
 const benches: readonly [string, () => Promise<void>][] = [
   ['cached_resolve', benchCachedResolve],
   ['single_flight', benchSingleFlight],
+  ['refresh_ahead', benchRefreshAheadFigure],
   ['request_path', benchRequestPath],
   ['sse_parser', benchSseParser],
   ['cli', benchCli],

@@ -144,8 +144,11 @@ export async function runAuthCommand(
   // the CLI's start-up (esbuild puts it in its own lazily imported chunk).
   const { execa } = await import('execa');
   if (signal?.aborted) throw abortReason(signal, command, prefix);
-  const env: Record<string, string> = { CODEX_AUTH_REASON: reason };
-  if (providerId !== undefined) env['CODEX_PROVIDER_ID'] = providerId;
+  // undefined removes a CODEX_PROVIDER_ID inherited from our own environment: the helper is told only the truth
+  const env: Record<string, string | undefined> = {
+    CODEX_AUTH_REASON: reason,
+    CODEX_PROVIDER_ID: providerId,
+  };
   const subprocess = execa(program, auth.args, {
     cwd: auth.cwd,
     env,

@@ -25,7 +25,8 @@ export type BearerTokenRefresherOptions = {
   /** Passed to the command as `CODEX_PROVIDER_ID`. */
   readonly providerId?: string | undefined;
   /**
-   * Renew a token with a known expiry in the background once 75% of its usable life has passed, so callers
+   * Renew a token with a known expiry in the background once 75% of its usable life has passed (earlier for a
+   * slow command: twice its last run time before the token goes stale, never before half its life), so callers
    * never wait on the command while the token is valid. Default true; off for one-shot processes.
    */
   readonly refreshAhead?: boolean;
@@ -36,6 +37,8 @@ type CachedToken = {
   fetchedAtMs: number;
   /** Epoch ms after which the token must not be reused, from its expiry; null when unknown. */
   staleAtMs: number | null;
+  /** How long the run that fetched it took. */
+  runMs: number;
 };
 
 type Flight = {
@@ -190,8 +193,11 @@ export class BearerTokenRefresher implements ExternalAuth {
 
   #maybeRenewAhead(entry: CachedToken): void {
     if (!this.#refreshAhead || entry.staleAtMs === null || this.#inFlight !== null) return;
-    const renewAtMs =
-      entry.fetchedAtMs + REFRESH_AHEAD_RATIO * (entry.staleAtMs - entry.fetchedAtMs);
+    // After 75% of the usable life; a slow helper gets twice its last run time before the token goes
+    // stale, but the renewal never starts before half the life.
+    const usableMs = entry.staleAtMs - entry.fetchedAtMs;
+    const leadMs = Math.max((1 - REFRESH_AHEAD_RATIO) * usableMs, 2 * entry.runMs);
+    const renewAtMs = entry.fetchedAtMs + Math.max(0.5 * usableMs, usableMs - leadMs);
     if (this.#now() < renewAtMs) return;
     // Nobody waits on a background renewal: a failure is forgotten and tried again on a later call.
     this.#start('expired', true).promise.catch(() => {});
@@ -238,6 +244,7 @@ export class BearerTokenRefresher implements ExternalAuth {
 
   async #run(reason: TokenRequestReason, signal: AbortSignal): Promise<CachedToken> {
     this.#runCount += 1;
+    const startedAtMs = this.#now();
     const command = this.config.command;
     const result = await runAuthCommand(this.config, {
       onSlow: () => {
@@ -255,6 +262,7 @@ export class BearerTokenRefresher implements ExternalAuth {
       token: result.token,
       fetchedAtMs,
       staleAtMs: staleAt(result, fetchedAtMs),
+      runMs: fetchedAtMs - startedAtMs,
     };
     this.#cache = entry;
     return entry;

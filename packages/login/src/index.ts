@@ -1,4 +1,5 @@
 export type { CommandToken } from './auth-command.ts';
+export { type AuthFetchOptions, createAuthFetch } from './auth-fetch.ts';
 export {
   AuthManager,
   type AuthManagerOptions,

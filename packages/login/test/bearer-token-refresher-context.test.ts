@@ -68,6 +68,17 @@ describe('BearerTokenRefresher helper context (improvement 15)', () => {
     ]);
   });
 
+  it('does not pass on a CODEX_PROVIDER_ID of its own environment when it has no provider id', async () => {
+    vi.stubEnv('CODEX_PROVIDER_ID', 'outer-provider');
+    const dir = await tempDir();
+    await writeScript(dir, 'ctx.sh', 'env | grep "^CODEX_PROVIDER_ID=" > provider\necho tok-1');
+    const refresher = createBearerTokenRefresher(authConfig(dir, { command: './ctx.sh' }));
+
+    await refresher.resolve();
+
+    expect(await readFile(path.join(dir, 'provider'), 'utf8')).toBe('');
+  });
+
   it('never puts a token in the command environment or argv', async () => {
     const dir = await tempDir();
     await writeScript(dir, 'env.sh', 'env >> envdump\necho "$@" >> envdump\necho tok-secret-1234');
@@ -168,6 +179,45 @@ describe('BearerTokenRefresher refresh ahead (improvement 17)', () => {
 
     expect(valid.accessToken.reveal()).toBe('tok-1');
     expect(renewed.accessToken.reveal()).toBe('tok-3');
+  });
+
+  it('starts the renewal earlier for a slow command: twice its last run time before the token goes stale', async () => {
+    const dir = await tempDir();
+    // the first run waits for the test to say `go`, so the injected clock can show a 20 s run
+    await writeScript(
+      dir,
+      'slow.sh',
+      'echo run >> runs.log\nn=$(wc -l < runs.log)\nwhile [ ! -f go ]; do sleep 0.01; done\necho "{\\"access_token\\": \\"tok-$n\\", \\"expires_in\\": 100}"',
+    );
+    const time = clock();
+    const refresher = createBearerTokenRefresher(
+      authConfig(dir, { command: './slow.sh', refresh_interval_ms: 0 }),
+      { now: time.now },
+    );
+    const pending = refresher.resolve();
+    await vi.waitFor(async () => expect(await scriptRuns(dir)).toBe(1), {
+      timeout: 10_000,
+      interval: 10,
+    });
+    time.advance(20_000);
+    await writeFile(path.join(dir, 'go'), '');
+    await pending;
+
+    // usable life 90 s; a 20 s run moves the renewal from 67.5 s to 90 - 2 * 20 = 50 s
+    time.advance(45_000);
+    const before = await refresher.resolve();
+    const runsBefore = refresher.runCount;
+    time.advance(10_000);
+    const during = await refresher.resolve();
+    await vi.waitFor(async () => expect(await scriptRuns(dir)).toBe(2), {
+      timeout: 10_000,
+      interval: 10,
+    });
+
+    expect(runsBefore).toBe(1);
+    expect(before.accessToken.reveal()).toBe('tok-1');
+    expect(during.accessToken.reveal()).toBe('tok-1');
+    expect(refresher.runCount).toBe(2);
   });
 
   it('is off when refreshAhead is false', async () => {
