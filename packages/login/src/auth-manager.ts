@@ -133,7 +133,7 @@ function loadAuthSync(
   if (mode === 'ephemeral') {
     return null;
   }
-  if (mode === 'keyring' || (mode === 'auto' && (storage.keyring ?? null) !== null)) {
+  if (mode === 'keyring' || (mode === 'auto' && storage.keyring !== null)) {
     return undefined;
   }
   const stored = new FileAuthStorage(codexHome).loadSync();

@@ -48,6 +48,11 @@ export {
   providerBearerRefresher,
 } from './bearer-token-refresher.ts';
 export {
+  type BrowserLogin,
+  type BrowserLoginOptions,
+  startBrowserLogin,
+} from './browser-login.ts';
+export {
   authDotJsonFromExternalTokens,
   bearerToken,
   type CodexAuth,
@@ -55,6 +60,11 @@ export {
   codexAuthFromApiKey,
   codexAuthFromAuthDotJson,
 } from './codex-auth.ts';
+export {
+  type DeviceCodeLogin,
+  type DeviceCodeLoginOptions,
+  startDeviceCodeLogin,
+} from './device-code-login.ts';
 export {
   ACCOUNT_CHANGED_MESSAGE,
   AuthCommandError,
@@ -73,6 +83,7 @@ export {
   type ExternalAuthRefreshContext,
   ExternalAuthTokens,
 } from './external-auth.ts';
+export { LoginFlowError, type LoginFlowOptions } from './oauth-login.ts';
 export {
   CLIENT_ID,
   classifyRefreshFailure,
