@@ -196,7 +196,7 @@ export async function startLoginIssuer(options: LoginIssuerOptions = {}): Promis
     void handle().catch((error: unknown) => sendJson(response, 500, { error: String(error) }));
   });
 
-  const deviceEndpoint = (path: string, text: string, response: ServerResponse): void => {
+  const deviceEndpoint = (path: string, text: string, response: ServerResponse) => {
     if (options.deviceCodeDisabled) return sendJson(response, 404, { error: 'not_found' });
     if (path === '/codex/device') {
       response.writeHead(200, { 'content-type': 'text/html' });

@@ -1,5 +1,6 @@
 // oidc-provider ships no types; the loopback issuer uses a small part of its API.
 declare module 'oidc-provider' {
+  // biome-ignore lint/style/noDefaultExport: the package exports its class as default
   export default class Provider {
     constructor(issuer: string, configuration: Record<string, unknown>);
     registerGrantType(
