@@ -1,5 +1,11 @@
 export { fakeJwt } from './fake-jwt.ts';
 export {
+  KEYRING_PROGRAMS,
+  type KeyringDaemon,
+  keyringDaemonUnavailableReason,
+  startKeyringDaemon,
+} from './keyring-daemon.ts';
+export {
   type IssuerAccount,
   LOGIN_CLIENT_ID,
   type LoginIssuer,
