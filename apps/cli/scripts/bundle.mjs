@@ -1,5 +1,6 @@
 // Bundles the CLI into dist/bin.js plus lazily imported chunks, so `codex --version` loads one small
-// file and each subcommand loads only what it needs. The bundle has no runtime dependencies.
+// file and each subcommand loads only what it needs. Its one runtime dependency is @napi-rs/keyring,
+// a native addon that cannot be bundled (loaded only when the keyring is used).
 //
 // Other processes may be running dist/bin.js while this runs (tests, a second build), so the new
 // files are built in a staging directory and renamed into place, chunks before bin.js, and old
@@ -28,6 +29,7 @@ try {
     format: 'esm',
     target: 'node20.19',
     conditions: ['@codex/source'],
+    external: ['@napi-rs/keyring'],
     define: { CODEX_CLI_VERSION: JSON.stringify(version) },
     sourcemap: 'linked',
     legalComments: 'none',
