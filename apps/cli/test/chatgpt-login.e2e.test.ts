@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import {
@@ -9,6 +9,7 @@ import {
   type LoginIssuer,
   startKeyringDaemon,
   startLoginIssuer,
+  writeScript,
 } from '@codex/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bin, type CodexHome, makeCodexHome } from './helpers/codex-e2e.ts';
@@ -94,6 +95,49 @@ describe('codex login with ChatGPT (built bin, loopback issuer)', () => {
     const stored = JSON.parse(await readFile(path.join(home.codexHome, 'auth.json'), 'utf8'));
     expect(stored.OPENAI_API_KEY).toBe('sk-loopback-exchanged-key');
     expect(result.stderr).not.toContain(stored.tokens.access_token);
+  });
+
+  it('codex login opens the browser with the authorize URL, and a missing browser is no error', async () => {
+    const authority = await issuer();
+    const home = await makeCodexHome();
+    // a stand-in `xdg-open` that records what it was asked to open
+    const withBrowser = path.join(home.dir, 'with-browser');
+    await mkdir(withBrowser);
+    await writeScript(
+      withBrowser,
+      'xdg-open',
+      `printf '%s' "$1" > ${JSON.stringify(path.join(home.dir, 'opened'))}`,
+    );
+    let signIn: Promise<unknown> | null = null;
+    const opened = await runInteractive(
+      home,
+      ['login'],
+      { CODEX_LOGIN_ISSUER: authority.url, CODEX_LOGIN_NO_BROWSER: '', PATH: withBrowser },
+      ({ stderr }) => {
+        const url = /^(http:\/\/\S+\/oauth\/authorize\?\S+)$/m.exec(stderr)?.[1];
+        if (url !== undefined) signIn ??= authority.signIn(url);
+      },
+    );
+    await signIn;
+    expect(opened.exitCode).toBe(0);
+    const url = /^(http:\/\/\S+\/oauth\/authorize\?\S+)$/m.exec(opened.stderr)?.[1];
+    expect(await readFile(path.join(home.dir, 'opened'), 'utf8')).toBe(url);
+
+    const noBrowser = path.join(home.dir, 'no-browser');
+    await mkdir(noBrowser);
+    signIn = null;
+    const headless = await runInteractive(
+      home,
+      ['login'],
+      { CODEX_LOGIN_ISSUER: authority.url, CODEX_LOGIN_NO_BROWSER: '', PATH: noBrowser },
+      ({ stderr }) => {
+        const found = /^(http:\/\/\S+\/oauth\/authorize\?\S+)$/m.exec(stderr)?.[1];
+        if (found !== undefined) signIn ??= authority.signIn(found);
+      },
+    );
+    await signIn;
+    expect(headless.exitCode).toBe(0);
+    expect(headless.stderr).toMatch(/Successfully logged in\n$/);
   });
 
   it('codex login --device-auth: shows the code, the test approves it, auth.json is written', async () => {
