@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { type LoginIssuer, type LoginIssuerOptions, startLoginIssuer } from '@codex/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AuthManager } from '../src/auth-manager.ts';
 import { FileAuthStorage, saveAuthDotJson } from '../src/auth-storage.ts';
 import {
   type BrowserLoginOptions,
@@ -13,6 +14,7 @@ import {
 import { pkceChallenge } from '../src/pkce.ts';
 import { parseIdToken } from '../src/token-data.ts';
 import { tempDir } from './helpers/fixtures.ts';
+import { startTokenAuthority } from './helpers/token-authority.ts';
 
 const issuers: LoginIssuer[] = [];
 afterEach(async () => {
@@ -76,6 +78,40 @@ describe('browser login (PKCE authorization code against a real OpenID provider)
       'authorization_code',
       'urn:ietf:params:oauth:grant-type:token-exchange',
     ]);
+  });
+
+  it('leaves token refresh on CODEX_REFRESH_TOKEN_URL_OVERRIDE, not on the login issuer', async () => {
+    const authority = await issuer();
+    const codexHome = await tempDir();
+    const started = await login(authority, codexHome);
+    await authority.signIn(started.authUrl);
+    await started.done;
+    const saved = await new FileAuthStorage(codexHome).load();
+    const refresh = await startTokenAuthority(() => ({
+      status: 200,
+      body: { access_token: 'refreshed-access', refresh_token: 'refreshed-refresh' },
+    }));
+    const manager = AuthManager.create({
+      codexHome,
+      enableCodexApiKeyEnv: false,
+      storeMode: 'file',
+      env: { CODEX_LOGIN_ISSUER: authority.url, CODEX_REFRESH_TOKEN_URL_OVERRIDE: refresh.url },
+    });
+    await manager.refreshToken();
+    expect(refresh.requests).toEqual([
+      expect.objectContaining({
+        method: 'POST',
+        body: {
+          client_id: 'app_EMoamEEZ73f0CkXaXp7hrann',
+          grant_type: 'refresh_token',
+          refresh_token: saved?.tokens?.refresh_token,
+        },
+      }),
+    ]);
+    expect(authority.tokenGrants).not.toContain('refresh_token');
+    expect((await new FileAuthStorage(codexHome).load())?.tokens?.access_token).toBe(
+      'refreshed-access',
+    );
   });
 
   it('answers a forged state with 400 and keeps waiting for the real callback', async () => {

@@ -76,6 +76,24 @@ function issuerSigningKey(): Record<string, unknown> {
   return signingKey;
 }
 
+/**
+ * The issuer deliberately runs oidc-provider's development parts (in-memory store, built-in sign-in pages);
+ * its start-up warnings about them would only clutter test output.
+ */
+function withoutDevelopmentWarnings<T>(build: () => T): T {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    const [first] = args;
+    if (typeof first === 'string' && first.includes('a quick start development-only')) return;
+    warn(...args);
+  };
+  try {
+    return build();
+  } finally {
+    console.warn = warn;
+  }
+}
+
 /** Starts the issuer on 127.0.0.1:0. */
 export async function startLoginIssuer(options: LoginIssuerOptions = {}): Promise<LoginIssuer> {
   const account: IssuerAccount = {
@@ -103,53 +121,56 @@ export async function startLoginIssuer(options: LoginIssuerOptions = {}): Promis
   };
   if (account.chatgptAccountId !== null) auth['chatgpt_account_id'] = account.chatgptAccountId;
 
-  const provider = new Provider(url, {
-    clients: [
-      {
-        client_id: LOGIN_CLIENT_ID,
-        application_type: 'native',
-        token_endpoint_auth_method: 'none',
-        grant_types: [
-          'authorization_code',
-          'refresh_token',
-          'urn:ietf:params:oauth:grant-type:token-exchange',
+  const provider = withoutDevelopmentWarnings(
+    () =>
+      new Provider(url, {
+        clients: [
+          {
+            client_id: LOGIN_CLIENT_ID,
+            application_type: 'native',
+            token_endpoint_auth_method: 'none',
+            grant_types: [
+              'authorization_code',
+              'refresh_token',
+              'urn:ietf:params:oauth:grant-type:token-exchange',
+            ],
+            response_types: ['code'],
+            // loopback redirect URIs match on any port (RFC 8252)
+            redirect_uris: ['http://localhost/auth/callback', `${url}/deviceauth/callback`],
+          },
         ],
-        response_types: ['code'],
-        // loopback redirect URIs match on any port (RFC 8252)
-        redirect_uris: ['http://localhost/auth/callback', `${url}/deviceauth/callback`],
-      },
-    ],
-    routes: { authorization: '/oauth/authorize', token: '/oauth/token' },
-    jwks: { keys: [issuerSigningKey()] },
-    ttl: {
-      AccessToken: 3600,
-      AuthorizationCode: 600,
-      Grant: 3600,
-      IdToken: 3600,
-      Interaction: 600,
-      RefreshToken: 86_400,
-      Session: 3600,
-    },
-    cookies: { keys: [randomBytes(16).toString('hex')] },
-    scopes: ['openid', 'profile', 'email', 'offline_access'],
-    claims: {
-      openid: ['sub'],
-      email: ['email', 'email_verified'],
-      profile: ['https://api.openai.com/auth'],
-    },
-    conformIdTokenClaims: false,
-    features: { devInteractions: { enabled: true } },
-    issueRefreshToken: async () => true,
-    findAccount: async (_context: unknown, sub: string) => ({
-      accountId: sub,
-      claims: async () => ({
-        sub,
-        email: account.email,
-        email_verified: true,
-        'https://api.openai.com/auth': auth,
+        routes: { authorization: '/oauth/authorize', token: '/oauth/token' },
+        jwks: { keys: [issuerSigningKey()] },
+        ttl: {
+          AccessToken: 3600,
+          AuthorizationCode: 600,
+          Grant: 3600,
+          IdToken: 3600,
+          Interaction: 600,
+          RefreshToken: 86_400,
+          Session: 3600,
+        },
+        cookies: { keys: [randomBytes(16).toString('hex')] },
+        scopes: ['openid', 'profile', 'email', 'offline_access'],
+        claims: {
+          openid: ['sub'],
+          email: ['email', 'email_verified'],
+          profile: ['https://api.openai.com/auth'],
+        },
+        conformIdTokenClaims: false,
+        features: { devInteractions: { enabled: true } },
+        issueRefreshToken: async () => true,
+        findAccount: async (_context: unknown, sub: string) => ({
+          accountId: sub,
+          claims: async () => ({
+            sub,
+            email: account.email,
+            email_verified: true,
+            'https://api.openai.com/auth': auth,
+          }),
+        }),
       }),
-    }),
-  });
+  );
   const tokenGrants: string[] = [];
   provider.registerGrantType(
     'urn:ietf:params:oauth:grant-type:token-exchange',
