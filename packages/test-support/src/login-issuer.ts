@@ -81,6 +81,7 @@ function issuerSigningKey(): Record<string, unknown> {
  * its start-up warnings about them would only clutter test output.
  */
 function withoutDevelopmentWarnings<T>(build: () => T): T {
+  // biome-ignore lint/suspicious/noConsole: filters the library's own console warnings, and restores them
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
     const [first] = args;
