@@ -2,7 +2,6 @@ import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import Provider from 'oidc-provider';
 import { type BrowserVisit, playBrowser } from './play-browser.ts';
 
 /** Upstream's public OAuth client id (the one `codex login` sends). */
@@ -122,6 +121,8 @@ export async function startLoginIssuer(options: LoginIssuerOptions = {}): Promis
   };
   if (account.chatgptAccountId !== null) auth['chatgpt_account_id'] = account.chatgptAccountId;
 
+  // loaded on first use: most suites import test-support without needing an OpenID provider
+  const { default: Provider } = await import('oidc-provider');
   const provider = withoutDevelopmentWarnings(
     () =>
       new Provider(url, {
