@@ -83,7 +83,7 @@ export {
   type ExternalAuthRefreshContext,
   ExternalAuthTokens,
 } from './external-auth.ts';
-export { LoginFlowError, type LoginFlowOptions } from './oauth-login.ts';
+export type { LoginFlowError, LoginFlowOptions } from './oauth-login.ts';
 export {
   CLIENT_ID,
   classifyRefreshFailure,
