@@ -196,7 +196,7 @@ describe.skipIf(unavailable !== null)('credentials in the OS keyring (built bin)
   let daemon: KeyringDaemon;
   beforeAll(async () => {
     daemon = await startKeyringDaemon();
-  });
+  }, 90_000);
   afterAll(async () => {
     await daemon?.stop();
   });

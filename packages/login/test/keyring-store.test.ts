@@ -46,7 +46,7 @@ describe.skipIf(unavailable !== null)('the OS keyring (Secret Service on a priva
       saved[name] = process.env[name];
       process.env[name] = value;
     }
-  });
+  }, 90_000);
 
   afterAll(async () => {
     for (const [name, value] of Object.entries(saved)) {

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 /** A private D-Bus session bus with gnome-keyring's Secret Service on it, for real keyring tests. */
@@ -78,7 +79,7 @@ async function defaultCollectionReady(env: NodeJS.ProcessEnv): Promise<boolean> 
  * Starts `dbus-daemon --session` on a socket in a temp dir and `gnome-keyring-daemon --unlock` on it (a fresh
  * login keyring with a throwaway password), and waits until the default collection answers.
  */
-export async function startKeyringDaemon({ readyTimeoutMs = 15_000 } = {}): Promise<KeyringDaemon> {
+export async function startKeyringDaemon({ readyTimeoutMs = 60_000 } = {}): Promise<KeyringDaemon> {
   const dir = await mkdtemp(path.join(tmpdir(), 'codex-keyring-'));
   const runtimeDir = path.join(dir, 'runtime');
   const dataDir = path.join(dir, 'data');
@@ -122,12 +123,19 @@ export async function startKeyringDaemon({ readyTimeoutMs = 15_000 } = {}): Prom
     );
     children.push(keyring);
     keyring.stdin?.end('codex-test-keyring');
+    // creating the login keyring derives a key from the password: seconds on a loaded machine. Each probe is a
+    // process, so probes back off (up to 250 ms apart) instead of competing with the daemon for the CPU.
     const deadline = Date.now() + readyTimeoutMs;
-    while (!(await defaultCollectionReady(childEnv))) {
+    for (
+      let pauseMs = 10;
+      !(await defaultCollectionReady(childEnv));
+      pauseMs = Math.min(pauseMs * 2, 250)
+    ) {
       if (keyring.exitCode !== null) throw new Error('gnome-keyring-daemon exited during start-up');
       if (Date.now() > deadline) {
         throw new Error(`the Secret Service did not come up within ${readyTimeoutMs} ms`);
       }
+      await delay(pauseMs);
     }
     return { env, stop };
   } catch (error) {
