@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -54,6 +54,8 @@ async function firstLine(child: ChildProcess): Promise<string> {
 }
 
 /** Asks the Secret Service for its default collection: true once gnome-keyring has created and unlocked it. */
+let lastProbeError = '';
+
 async function defaultCollectionReady(env: NodeJS.ProcessEnv): Promise<boolean> {
   try {
     await run(
@@ -70,7 +72,8 @@ async function defaultCollectionReady(env: NodeJS.ProcessEnv): Promise<boolean> 
       { env },
     );
     return true;
-  } catch {
+  } catch (error) {
+    lastProbeError = (error as Error).message;
     return false;
   }
 }
@@ -97,15 +100,28 @@ export async function startKeyringDaemon({ readyTimeoutMs = 60_000 } = {}): Prom
     await rm(dir, { recursive: true, force: true });
   };
   try {
+    // A bus without service directories: a probe sent before gnome-keyring owns its name must not make the bus
+    // auto-start a second, passwordless gnome-keyring that would take the name and never unlock.
+    const config = path.join(dir, 'bus.conf');
+    await writeFile(
+      config,
+      `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=${dir}/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`,
+    );
     const bus = spawn(
       'dbus-daemon',
-      [
-        '--session',
-        '--nofork',
-        '--nopidfile',
-        '--print-address=1',
-        `--address=unix:path=${dir}/bus`,
-      ],
+      [`--config-file=${config}`, '--nofork', '--nopidfile', '--print-address=1'],
       { stdio: ['ignore', 'pipe', 'ignore'] },
     );
     children.push(bus);
@@ -119,7 +135,10 @@ export async function startKeyringDaemon({ readyTimeoutMs = 60_000 } = {}): Prom
     const keyring = spawn(
       'gnome-keyring-daemon',
       ['--foreground', '--unlock', '--components=secrets'],
-      { env: childEnv, stdio: ['pipe', 'ignore', 'ignore'] },
+      {
+        env: childEnv,
+        stdio: ['pipe', 'ignore', process.env['CODEX_KEYRING_DEBUG'] ? 'inherit' : 'ignore'],
+      },
     );
     children.push(keyring);
     keyring.stdin?.end('codex-test-keyring');
@@ -133,7 +152,9 @@ export async function startKeyringDaemon({ readyTimeoutMs = 60_000 } = {}): Prom
     ) {
       if (keyring.exitCode !== null) throw new Error('gnome-keyring-daemon exited during start-up');
       if (Date.now() > deadline) {
-        throw new Error(`the Secret Service did not come up within ${readyTimeoutMs} ms`);
+        throw new Error(
+          `the Secret Service did not come up within ${readyTimeoutMs} ms: ${lastProbeError}`,
+        );
       }
       await delay(pauseMs);
     }
