@@ -1,13 +1,14 @@
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fetch } from 'undici';
 import {
   exchangeCodeForTokens,
+  type IssuerResponse,
   LoginFlowError,
   type LoginFlowOptions,
   loginClientId,
   loginIssuer,
   persistLoginTokens,
+  postToIssuer,
   workspaceRestrictionError,
 } from './oauth-login.ts';
 
@@ -37,16 +38,8 @@ function statusText(status: number): string {
   return reason === undefined ? String(status) : `${status} ${reason}`;
 }
 
-async function postJson(url: string, body: unknown): Promise<Awaited<ReturnType<typeof fetch>>> {
-  try {
-    return await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  } catch (error) {
-    throw new LoginFlowError(`error sending request for url (${url})`, { cause: error });
-  }
+function postJson(url: string, body: unknown, signal?: AbortSignal) {
+  return postToIssuer(url, { contentType: 'application/json', text: JSON.stringify(body) }, signal);
 }
 
 function requireString(body: Record<string, unknown>, ...names: string[]): string {
@@ -57,9 +50,7 @@ function requireString(body: Record<string, unknown>, ...names: string[]): strin
   throw new LoginFlowError(`missing field \`${names[0]}\``);
 }
 
-async function readJson(
-  response: Awaited<ReturnType<typeof fetch>>,
-): Promise<Record<string, unknown>> {
+async function readJson(response: IssuerResponse): Promise<Record<string, unknown>> {
   const text = await response.text();
   try {
     const value = JSON.parse(text) as unknown;
@@ -117,10 +108,17 @@ export async function startDeviceCodeLogin(
     const start = now();
     for (;;) {
       if (controller.signal.aborted) throw new LoginFlowError('Login was not completed');
-      const answer = await postJson(`${apiBase}/deviceauth/token`, {
-        device_auth_id: deviceAuthId,
-        user_code: userCode,
-      });
+      let answer: Awaited<ReturnType<typeof postJson>>;
+      try {
+        answer = await postJson(
+          `${apiBase}/deviceauth/token`,
+          { device_auth_id: deviceAuthId, user_code: userCode },
+          controller.signal,
+        );
+      } catch (error) {
+        if (controller.signal.aborted) throw new LoginFlowError('Login was not completed');
+        throw error;
+      }
       if (answer.ok) return readJson(answer);
       await answer.body?.cancel();
       if (answer.status !== 403 && answer.status !== 404) {

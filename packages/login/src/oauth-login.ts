@@ -97,6 +97,41 @@ function formBody(fields: Record<string, string>): string {
   return new URLSearchParams(fields).toString();
 }
 
+/** An issuer's answer. */
+export type IssuerResponse = Awaited<ReturnType<typeof fetch>>;
+
+/** Every sign-in call is bounded (30 s) and never follows a redirect: a code or token goes to the issuer only. */
+export const LOGIN_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * POSTs to the issuer without following redirects, within {@link LOGIN_REQUEST_TIMEOUT_MS} and `signal`.
+ * @throws {LoginFlowError} `error sending request for url (<url>)` on a network error, timeout or redirect
+ */
+export async function postToIssuer(
+  url: string,
+  body: { contentType: string; text: string },
+  signal?: AbortSignal,
+): Promise<IssuerResponse> {
+  const timeout = AbortSignal.timeout(LOGIN_REQUEST_TIMEOUT_MS);
+  let response: IssuerResponse;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': body.contentType },
+      body: body.text,
+      redirect: 'manual',
+      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+    });
+  } catch (error) {
+    throw new LoginFlowError(`error sending request for url (${url})`, { cause: error });
+  }
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel();
+    throw new LoginFlowError(`error sending request for url (${url}): unexpected redirect`);
+  }
+  return response;
+}
+
 /**
  * Trades an authorization code for tokens at `<issuer>/oauth/token`.
  * @throws {LoginFlowError} `token endpoint returned status <status>: <detail>`, or the transport error
@@ -108,24 +143,16 @@ export async function exchangeCodeForTokens(request: {
   pkce: PkceCodes;
   code: string;
 }): Promise<ExchangedTokens> {
-  let response: Awaited<ReturnType<typeof fetch>>;
-  try {
-    response = await fetch(`${request.issuer}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: formBody({
-        grant_type: 'authorization_code',
-        code: request.code,
-        redirect_uri: request.redirectUri,
-        client_id: request.clientId,
-        code_verifier: request.pkce.codeVerifier,
-      }),
-    });
-  } catch (error) {
-    throw new LoginFlowError(`error sending request for url (${request.issuer}/oauth/token)`, {
-      cause: error,
-    });
-  }
+  const response = await postToIssuer(`${request.issuer}/oauth/token`, {
+    contentType: 'application/x-www-form-urlencoded',
+    text: formBody({
+      grant_type: 'authorization_code',
+      code: request.code,
+      redirect_uri: request.redirectUri,
+      client_id: request.clientId,
+      code_verifier: request.pkce.codeVerifier,
+    }),
+  });
   const text = await response.text();
   if (!response.ok) {
     throw new LoginFlowError(
@@ -164,10 +191,9 @@ export async function obtainApiKey(
   clientId: string,
   idToken: string,
 ): Promise<string> {
-  const response = await fetch(`${issuer}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: formBody({
+  const response = await postToIssuer(`${issuer}/oauth/token`, {
+    contentType: 'application/x-www-form-urlencoded',
+    text: formBody({
       grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
       client_id: clientId,
       requested_token: 'openai-api-key',

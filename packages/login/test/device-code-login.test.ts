@@ -1,4 +1,6 @@
 import { stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { type LoginIssuer, type LoginIssuerOptions, startLoginIssuer } from '@codex/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +11,7 @@ import {
   startDeviceCodeLogin,
 } from '../src/device-code-login.ts';
 import { tempDir } from './helpers/fixtures.ts';
+import { startTokenAuthority } from './helpers/token-authority.ts';
 
 const issuers: LoginIssuer[] = [];
 afterEach(async () => {
@@ -102,6 +105,28 @@ describe('device-code login', () => {
       'Login is restricted to workspace id(s) org-other.',
     );
     expect(await new FileAuthStorage(codexHome).load()).toBeNull();
+  });
+
+  it('never follows a redirect from the issuer', async () => {
+    const elsewhere = await startTokenAuthority(() => ({ status: 200, body: {} }));
+    const redirecting = createServer((_request, response) => {
+      response.writeHead(307, { location: `${elsewhere.origin}/api/accounts/deviceauth/usercode` });
+      response.end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const { port } = redirecting.address() as AddressInfo;
+    try {
+      await expect(
+        startDeviceCodeLogin({
+          codexHome: await tempDir(),
+          storeMode: 'file',
+          issuer: `http://127.0.0.1:${port}`,
+        }),
+      ).rejects.toThrow('unexpected redirect');
+    } finally {
+      redirecting.close();
+    }
+    expect(elsewhere.requests).toHaveLength(0);
   });
 
   it('stops polling when cancelled', async () => {
