@@ -1,5 +1,6 @@
 // Bundles the CLI into dist/bin.js plus lazily imported chunks, so `codex --version` loads one small
-// file and each subcommand loads only what it needs. The bundle has no runtime dependencies.
+// file and each subcommand loads only what it needs. Its one runtime dependency is @napi-rs/keyring,
+// a native addon that cannot be bundled (loaded only when the keyring is used).
 //
 // Not minified and without source maps: a `CODEX_DEBUG=1` stack then points at a readable line of
 // dist/, under a `// packages/<name>/src/<file>.ts` comment naming the source, and the gzipped tarball
@@ -51,6 +52,7 @@ try {
     format: 'esm',
     target: 'node20.19',
     conditions: ['@codex/source'],
+    external: ['@napi-rs/keyring'],
     define: { CODEX_CLI_VERSION: JSON.stringify(version) },
     sourcemap: false,
     legalComments: 'none',

@@ -6,9 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { loginWithApiKey } from '@codex/login';
 import {
   completedReply,
+  type LoginIssuer,
   makeTempDir,
   type Reply,
   type ResponsesServer,
+  startLoginIssuer,
   startResponsesServer,
 } from '@codex/test-support';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -36,6 +38,7 @@ function schema(file: string): ValidateFunction {
 const responseSchemas: Readonly<Record<string, string>> = {
   initialize: 'v1/InitializeResponse.json',
   'account/login/start': 'v2/LoginAccountResponse.json',
+  'account/login/cancel': 'v2/CancelLoginAccountResponse.json',
   'account/read': 'v2/GetAccountResponse.json',
   'account/logout': 'v2/LogoutAccountResponse.json',
   'thread/start': 'v2/ThreadStartResponse.json',
@@ -789,4 +792,103 @@ stream_max_retries = 0
       expectValidWire(app);
     },
   );
+});
+
+describe('codex app-server ChatGPT sign-in (built bin, loopback issuer)', () => {
+  let authority: LoginIssuer;
+  beforeEach(async () => {
+    authority = await startLoginIssuer();
+  });
+  afterEach(async () => {
+    await authority.close();
+  });
+
+  const loginEnv = () => ({
+    CODEX_LOGIN_ISSUER: authority.url,
+    CODEX_LOGIN_CALLBACK_PORT: '0',
+  });
+
+  it('login_account_chatgpt_succeeds_and_notifies: auth URL, browser sign-in, completed + updated', async () => {
+    await writeConfig();
+    const app = startAppServer(loginEnv());
+    await app.initialize();
+    const started = await app.result('account/login/start', { type: 'chatgpt' });
+    expect(started['type']).toBe('chatgpt');
+    const authUrl = String(started['authUrl']);
+    expect(authUrl.startsWith(`${authority.url}/oauth/authorize?`)).toBe(true);
+    const visit = await authority.signIn(authUrl);
+    expect(visit.status).toBe(200);
+    const completed = await app.notification('account/login/completed');
+    expect(completed.params).toEqual({ loginId: started['loginId'], success: true, error: null });
+    const updated = await app.notification('account/updated');
+    expect(updated.params).toEqual({ authMode: 'chatgpt', planType: 'pro' });
+    const account = await app.result('account/read', {});
+    expect(account['account']).toEqual({
+      type: 'chatgpt',
+      email: 'user@example.com',
+      planType: 'pro',
+    });
+    expect(await filesInHome()).toContain('auth.json');
+    expectValidWire(app);
+  });
+
+  it('login_account_chatgpt_start_can_be_cancelled', async () => {
+    await writeConfig();
+    const app = startAppServer(loginEnv());
+    await app.initialize();
+    const started = await app.result('account/login/start', { type: 'chatgpt' });
+    const cancel = await app.result('account/login/cancel', { loginId: started['loginId'] });
+    expect(cancel).toEqual({ status: 'canceled' });
+    const completed = await app.notification('account/login/completed');
+    expect(completed.params).toEqual({
+      loginId: started['loginId'],
+      success: false,
+      error: 'Login was not completed',
+    });
+    const again = await app.result('account/login/cancel', { loginId: started['loginId'] });
+    expect(again).toEqual({ status: 'notFound' });
+    expect(await filesInHome()).not.toContain('auth.json');
+    expectValidWire(app);
+  });
+
+  it('login_account_chatgpt_includes_forced_workspace_allowlist_query_param', async () => {
+    await writeConfig('forced_chatgpt_workspace_id = ["org-a", "org-b"]');
+    const app = startAppServer(loginEnv());
+    await app.initialize();
+    const started = await app.result('account/login/start', { type: 'chatgpt' });
+    expect(new URL(String(started['authUrl'])).searchParams.get('allowed_workspace_id')).toBe(
+      'org-a,org-b',
+    );
+    await app.result('account/login/cancel', { loginId: started['loginId'] });
+    expectValidWire(app);
+  });
+
+  it('login_account_chatgpt_device_code_succeeds_and_notifies', async () => {
+    await writeConfig();
+    const app = startAppServer(loginEnv());
+    await app.initialize();
+    const started = await app.result('account/login/start', { type: 'chatgptDeviceCode' });
+    expect(started).toMatchObject({
+      type: 'chatgptDeviceCode',
+      verificationUrl: `${authority.url}/codex/device`,
+    });
+    await authority.approveDevice(String(started['userCode']));
+    const completed = await app.notification('account/login/completed');
+    expect(completed.params).toEqual({ loginId: started['loginId'], success: true, error: null });
+    const updated = await app.notification('account/updated');
+    expect(updated.params).toEqual({ authMode: 'chatgpt', planType: 'pro' });
+    expectValidWire(app);
+  });
+
+  it('login_account_chatgpt_rejected_when_forced_api', async () => {
+    await writeConfig('forced_login_method = "api"');
+    const app = startAppServer(loginEnv());
+    await app.initialize();
+    const answer = await app.call('account/login/start', { type: 'chatgpt' });
+    expect(answer['error']).toMatchObject({
+      code: -32600,
+      message: 'ChatGPT login is disabled. Use API key login instead.',
+    });
+    expectValidWire(app);
+  });
 });

@@ -9,6 +9,7 @@ import {
   serializeAuthDotJson,
 } from '@codex/protocol';
 import { AuthStorageError } from './errors.ts';
+import { systemKeyring } from './keyring-store.ts';
 
 /** Where auth.json-shaped credentials are kept. */
 export interface AuthStorageBackend {
@@ -18,7 +19,7 @@ export interface AuthStorageBackend {
   delete(): Promise<boolean>;
 }
 
-/** An OS keyring (a later issue supplies a real one). */
+/** An OS keyring; `systemKeyring()` (keyring-store.ts) is the real one. */
 export interface KeyringStore {
   get(service: string, account: string): Promise<string | null>;
   set(service: string, account: string, value: string): Promise<void>;
@@ -318,7 +319,7 @@ export class AutoAuthStorage implements AuthStorageBackend {
 }
 
 export type AuthStorageOptions = {
-  /** The OS keyring; null (the default for now) means none is available. */
+  /** The keyring for `keyring`/`auto` modes; default the OS keyring, null means none is available. */
   readonly keyring?: KeyringStore | null;
   readonly onWarning?: (message: string) => void;
 };
@@ -327,15 +328,18 @@ export type AuthStorageOptions = {
 export function createAuthStorage(
   codexHome: string,
   mode: AuthCredentialsStoreMode,
-  { keyring = null, onWarning }: AuthStorageOptions = {},
+  { keyring, onWarning }: AuthStorageOptions = {},
 ): AuthStorageBackend {
+  if (keyring === undefined && (mode === 'auto' || mode === 'keyring')) {
+    keyring = systemKeyring();
+  }
   switch (mode) {
     case 'file':
       return new FileAuthStorage(codexHome);
     case 'ephemeral':
       return new EphemeralAuthStorage(codexHome);
     case 'auto':
-      return new AutoAuthStorage(codexHome, keyring, onWarning);
+      return new AutoAuthStorage(codexHome, keyring ?? null, onWarning);
     case 'keyring':
       return new KeyringAuthStorage(codexHome, keyring ?? unavailableKeyring);
   }

@@ -27,10 +27,20 @@ export {
 } from './bearer-token-refresher.ts';
 
 export {
+  type BrowserLogin,
+  type BrowserLoginOptions,
+  startBrowserLogin,
+} from './browser-login.ts';
+export {
   bearerToken,
   type CodexAuth,
   codexAuthFromAuthDotJson,
 } from './codex-auth.ts';
+export {
+  type DeviceCodeLogin,
+  type DeviceCodeLoginOptions,
+  startDeviceCodeLogin,
+} from './device-code-login.ts';
 export {
   AuthCommandError,
   AuthStorageError,
@@ -47,7 +57,6 @@ export {
   type ExternalAuthRefreshContext,
   ExternalAuthTokens,
 } from './external-auth.ts';
-
 export {
   enforceLoginRestrictions,
   type LoginRestrictions,
@@ -55,6 +64,7 @@ export {
   loginWithChatgptAuthTokens,
   logout,
 } from './login-actions.ts';
+export type { LoginFlowError, LoginFlowOptions } from './oauth-login.ts';
 
 export {
   type IdTokenInfo,

@@ -95,5 +95,6 @@ export function loadAuthSync(source: AuthSource): LoadedAuth | null | undefined 
 }
 
 function usesKeyring({ storeMode, storage }: AuthSource): boolean {
-  return storeMode === 'keyring' || (storeMode === 'auto' && (storage.keyring ?? null) !== null);
+  // an absent keyring option means the system keyring; null means none
+  return storeMode === 'keyring' || (storeMode === 'auto' && storage.keyring !== null);
 }

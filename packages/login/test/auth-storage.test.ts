@@ -230,7 +230,7 @@ describe('auth storage', () => {
 
   it('auto falls back to auth.json when no keyring is available', async () => {
     const home = await tempDir();
-    const storage = createAuthStorage(home, 'auto');
+    const storage = createAuthStorage(home, 'auto', { keyring: null });
 
     await storage.save({ OPENAI_API_KEY: 'sk-auto' });
 
@@ -240,6 +240,7 @@ describe('auth storage', () => {
         codexHome: home,
         enableCodexApiKeyEnv: false,
         storeMode: 'auto',
+        storage: { keyring: null },
       }).authCached(),
     ).toEqual({
       mode: 'apikey',

@@ -1,5 +1,19 @@
 export { fakeJwt } from './fake-jwt.ts';
 export {
+  KEYRING_PROGRAMS,
+  type KeyringDaemon,
+  keyringDaemonUnavailableReason,
+  startKeyringDaemon,
+} from './keyring-daemon.ts';
+export {
+  type IssuerAccount,
+  LOGIN_CLIENT_ID,
+  type LoginIssuer,
+  type LoginIssuerOptions,
+  startLoginIssuer,
+} from './login-issuer.ts';
+export { type BrowserVisit, playBrowser } from './play-browser.ts';
+export {
   completedEvents,
   completedReply,
   defaultUsage,

@@ -17,6 +17,7 @@ import {
   planTypeFromRaw,
 } from '@codex/protocol';
 import { codexErrorInfo } from '../codex-error-info.ts';
+import type { ChatgptLogins } from './chatgpt-logins.ts';
 import type { ExternalAuthBridge } from './external-auth-bridge.ts';
 import {
   internalError,
@@ -43,6 +44,8 @@ export interface MessageProcessorOptions {
   readonly notify: (method: string, params: unknown) => void;
   readonly authManager: AuthManager;
   readonly bridge: ExternalAuthBridge;
+  /** Browser and device-code ChatGPT sign-ins (`account/login/start` chatgpt / chatgptDeviceCode). */
+  readonly chatgptLogins: ChatgptLogins;
   readonly runTurn: TurnRunner;
   readonly codexHome: string;
   readonly cwd: string;
@@ -254,6 +257,7 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
             `External auth must use ${expected}, but received ${JSON.stringify(login.chatgptAccountId)}.`,
           );
         }
+        options.chatgptLogins.cancelActive();
         const tokens = ExternalAuthTokens.chatgpt(
           login.accessToken,
           login.chatgptAccountId,
@@ -280,7 +284,27 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
         if (options.forcedLoginMethod === 'api') {
           throw invalidRequest('ChatGPT login is disabled. Use API key login instead.');
         }
-        throw invalidRequest(`account/login/start.${login.type} is not supported by this server`);
+        const onOutcome = async (loginId: string, error: string | null) => {
+          if (error !== null) {
+            notify(ACCOUNT_METHODS.loginCompleted, { loginId, success: false, error });
+            return;
+          }
+          bridge.reset();
+          externalPlans.clear();
+          await authManager.reload();
+          notify(ACCOUNT_METHODS.loginCompleted, { loginId, success: true, error: null });
+          accountUpdated();
+        };
+        if (login.type === 'chatgpt') {
+          const started = await options.chatgptLogins.startBrowser(onOutcome).catch((error) => {
+            throw internalError(`failed to start login server: ${errorMessage(error)}`);
+          });
+          return { type: 'chatgpt', ...started };
+        }
+        const started = await options.chatgptLogins.startDeviceCode(onOutcome).catch((error) => {
+          throw internalError(`failed to start device code login: ${errorMessage(error)}`);
+        });
+        return { type: 'chatgptDeviceCode', ...started };
       }
     }
   };
@@ -320,6 +344,7 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
   };
 
   const logout = async (): Promise<unknown> => {
+    options.chatgptLogins.cancelActive();
     bridge.reset();
     externalPlans.clear();
     try {
@@ -504,6 +529,12 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
 
   const handlers: Record<string, (params: unknown) => unknown> = {
     [ACCOUNT_METHODS.loginStart]: loginStart,
+    [ACCOUNT_METHODS.loginCancel]: (params: unknown) => {
+      const loginId = isObject(params) ? params['loginId'] : undefined;
+      if (typeof loginId !== 'string')
+        throw invalidParams('Invalid params: missing field `loginId`');
+      return { status: options.chatgptLogins.cancel(loginId) };
+    },
     [ACCOUNT_METHODS.read]: accountRead,
     [ACCOUNT_METHODS.logout]: logout,
     'thread/start': threadStart,

@@ -1,11 +1,13 @@
 import { createModelClient } from '@codex/core';
 import { AuthManager, clearProviderBearerRefreshers } from '@codex/login';
+import { createChatgptLogins } from '../app-server/chatgpt-logins.ts';
 import { createExternalAuthBridge } from '../app-server/external-auth-bridge.ts';
 import { createJsonRpcConnection } from '../app-server/json-rpc-connection.ts';
 import { createMessageProcessor, type MessageProcessor } from '../app-server/message-processor.ts';
 import type { CliIo } from '../cli-io.ts';
 import { parseCommandLine } from '../parse-command-line.ts';
 import { UsageError } from '../usage.ts';
+import { loginCallbackPort } from './chatgpt-login.ts';
 import { loadLoginConfig } from './login.ts';
 
 /** Env var (read only by `codex app-server`) overriding the 10 s wait for a parent app's token refresh. */
@@ -96,7 +98,17 @@ export async function runAppServer(argv: readonly string[], io: CliIo): Promise<
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
   });
   authManager.setExternalAuth(bridge);
+  const port = loginCallbackPort(io.env);
+  const chatgptLogins = createChatgptLogins({
+    codexHome: config.codexHome,
+    storeMode: config.cliAuthCredentialsStore,
+    env: io.env,
+    forcedWorkspaceIds,
+    ...(port === undefined ? {} : { port }),
+    log,
+  });
   processor = createMessageProcessor({
+    chatgptLogins,
     notify: connection.notify,
     authManager,
     bridge,
@@ -130,6 +142,7 @@ export async function runAppServer(argv: readonly string[], io: CliIo): Promise<
   ]);
   lifetime.abort(new Error('app-server input closed'));
   clearProviderBearerRefreshers(signal.reason);
+  chatgptLogins.cancelActive();
   await processor.drain();
   authManager.clearExternalAuth();
   return 0;

@@ -13,6 +13,7 @@ import { parseCommandLine } from '../parse-command-line.ts';
 import { decodeInput, readAll } from '../read-stdin.ts';
 import { describeError, errorMessage } from '../report-error.ts';
 import { loginHelp, loginStatusHelp, loginUsage, UsageError } from '../usage.ts';
+import { loginWithBrowser, loginWithDeviceCode } from './chatgpt-login.ts';
 
 const loginOptions = {
   config: { type: 'string', short: 'c', multiple: true },
@@ -48,14 +49,18 @@ export async function runLogin(argv: readonly string[], io: CliIo): Promise<numb
     return 1;
   }
   if (values['with-api-key']) return loginApiKey(overrides, io);
-  if (values['device-auth']) {
-    io.stderr.write('Error logging in with device code: device-code login is not supported yet\n');
+  const config = await loadLoginConfig(overrides, io);
+  if (config.forcedLoginMethod === 'api') {
+    io.stderr.write('ChatGPT login is disabled. Use API key login instead.\n');
     return 1;
   }
-  io.stderr.write(
-    `Error logging in: browser login is not supported yet; use \`${pipeHint}\` instead\n`,
-  );
-  return 1;
+  if (values['device-auth']) {
+    return loginWithDeviceCode(config, io, {
+      issuer: values.experimental_issuer,
+      clientId: values['experimental_client-id'],
+    });
+  }
+  return loginWithBrowser(config, io);
 }
 
 async function loginApiKey(overrides: readonly string[], io: CliIo): Promise<number> {
