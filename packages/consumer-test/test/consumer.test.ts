@@ -154,11 +154,12 @@ describe('the packed packages in a scratch npm project', () => {
   );
 
   it('type-checks against the packed declarations under node16 and bundler resolution', async () => {
+    // node16 checks every declaration file too (skipLibCheck off: our .d.ts and what they import, which
+    // is most of the cost); bundler then checks only how the consumer resolves and uses them
     const resolutions = {
-      node16: { module: 'node16', moduleResolution: 'node16' },
-      bundler: { module: 'esnext', moduleResolution: 'bundler' },
+      node16: { module: 'node16', moduleResolution: 'node16', skipLibCheck: false },
+      bundler: { module: 'esnext', moduleResolution: 'bundler', skipLibCheck: true },
     };
-    // both at once: each is a full check of the declarations (skipLibCheck off)
     const results = await Promise.all(
       Object.entries(resolutions).map(async ([name, resolution]) => {
         const tsconfig = path.join(scratch.dir, `tsconfig.${name}.json`);
@@ -170,7 +171,6 @@ describe('the packed packages in a scratch npm project', () => {
               target: 'es2022',
               strict: true,
               noEmit: true,
-              skipLibCheck: false,
               types: ['node'],
               typeRoots: [path.join(repo, 'node_modules', '@types')],
             },
@@ -186,7 +186,7 @@ describe('the packed packages in a scratch npm project', () => {
       { name: 'node16', exitCode: 0, output: '' },
       { name: 'bundler', exitCode: 0, output: '' },
     ]);
-  });
+  }, 300_000);
 
   it('installs a codex bin that prints the package version and runs a turn', async () => {
     const cli = packed.find((entry) => entry.name === '@codex/cli');
