@@ -131,6 +131,8 @@ export async function runAppServer(argv: readonly string[], io: CliIo): Promise<
   lifetime.abort(new Error('app-server input closed'));
   clearProviderBearerRefreshers(signal.reason);
   await processor.drain();
+  // requests read before the input closed still get their answers (each is bounded: OAuth 30 s, parent app closed)
+  await connection.idle();
   authManager.clearExternalAuth();
   return 0;
 }
