@@ -95,4 +95,18 @@ describe('credential files (security)', () => {
     );
     expect(error.message).not.toContain(refreshToken);
   });
+
+  it('bounds a token refresh whose endpoint never answers (the auth.json lock is held across it)', async () => {
+    const authority = await startTokenAuthority(() => 'hang');
+    const startedAt = Date.now();
+
+    const error = await requestTokenRefresh(
+      'rt-hanging-endpoint-1',
+      { CODEX_REFRESH_TOKEN_URL_OVERRIDE: authority.url },
+      { timeoutMs: 300 },
+    ).catch((caught: unknown) => caught as Error);
+
+    expect(error.message).toBe('Failed to refresh token: request timed out after 300 ms');
+    expect(Date.now() - startedAt).toBeLessThan(5000);
+  });
 });
