@@ -288,7 +288,9 @@ describe('createJsonRpcConnection', () => {
     peer.send({ id: 3, method: 'after' });
     await peer.waitForMessages(3);
 
-    expect(peer.received.slice(0, 2).map((message) => (message.error as Message).message)).toEqual([
+    expect(
+      peer.received.slice(0, 2).map((message) => (message['error'] as Message)['message']),
+    ).toEqual([
       'Parse error: recursion limit exceeded (nesting deeper than 128)',
       'Parse error: recursion limit exceeded (nesting deeper than 128)',
     ]);

@@ -259,6 +259,7 @@ describe('hostile local files and URLs (issue 17, class 7)', () => {
       'exited with status exit status: 3',
       '\\x1b]52;c;Y3VybA==\\x07\\x1b[2Jgone\\x0dover',
     );
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no raw control character may reach the terminal
     expect(`${result.stdout}${result.stderr}`).not.toMatch(/[\u0007\u001b\r]/);
   });
 

@@ -42,7 +42,7 @@ describe('credential files (security)', () => {
 
     // a temp file this process may still be writing is kept; the dead writer's and the old one are gone
     expect((await readdir(home)).sort()).toEqual([
-      '.auth.json.' + `${process.pid}.ba9876543210.tmp`,
+      `.auth.json.${process.pid}.ba9876543210.tmp`,
       'auth.json',
     ]);
 
@@ -88,7 +88,10 @@ describe('credential files (security)', () => {
 
     const error = await requestTokenRefresh(refreshToken, {
       CODEX_REFRESH_TOKEN_URL_OVERRIDE: authority.url,
-    }).catch((caught: unknown) => caught as Error);
+    }).then(
+      () => new Error('expected the refresh to fail'),
+      (caught: unknown) => caught as Error,
+    );
 
     expect(error.message).toMatch(
       /^Failed to refresh token: 400 Bad Request: bad refresh_token \[REDACTED\]$/,
@@ -104,7 +107,10 @@ describe('credential files (security)', () => {
       'rt-hanging-endpoint-1',
       { CODEX_REFRESH_TOKEN_URL_OVERRIDE: authority.url },
       { timeoutMs: 300 },
-    ).catch((caught: unknown) => caught as Error);
+    ).then(
+      () => new Error('expected the refresh to fail'),
+      (caught: unknown) => caught as Error,
+    );
 
     expect(error.message).toBe('Failed to refresh token: request timed out after 300 ms');
     expect(Date.now() - startedAt).toBeLessThan(5000);

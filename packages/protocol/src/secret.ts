@@ -195,6 +195,7 @@ const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:]*:[^\s/?#@]*@/gi;
 
 // C0 controls but newline and tab, DEL and the C1 controls: what starts a terminal escape sequence
 // (ESC, CSI), rings the bell, or moves the cursor back over text already shown (CR, backspace)
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /**

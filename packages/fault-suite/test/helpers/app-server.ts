@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { execaNode, type ResultPromise } from 'execa';
+import { execaNode } from 'execa';
 import { onTestFinished } from 'vitest';
 import { CANARY, type CodexHome, codexBin, RUN_TIMEOUT_MS } from './cli.ts';
 
@@ -7,7 +7,7 @@ export type Message = Record<string, unknown>;
 
 /** `codex app-server` against `home`, as a parent app drives it: JSON lines in, JSON lines out. */
 export interface AppServer {
-  readonly child: ResultPromise<{ reject: false; timeout: number }>;
+  readonly child: ReturnType<typeof launch>;
   /** Every line it wrote to stdout, raw. */
   readonly lines: string[];
   send(message: Message): void;
@@ -17,8 +17,8 @@ export interface AppServer {
   startTurn(): Promise<string>;
 }
 
-export function startAppServer(home: CodexHome, env: Record<string, string> = {}): AppServer {
-  const child = execaNode(codexBin, ['app-server'], {
+function launch(home: CodexHome, env: Record<string, string>) {
+  return execaNode(codexBin, ['app-server'], {
     cwd: home.dir,
     env: {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
@@ -31,6 +31,10 @@ export function startAppServer(home: CodexHome, env: Record<string, string> = {}
     reject: false,
     timeout: RUN_TIMEOUT_MS,
   });
+}
+
+export function startAppServer(home: CodexHome, env: Record<string, string> = {}): AppServer {
+  const child = launch(home, env);
   onTestFinished(() => {
     child.kill('SIGKILL');
   });
