@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, chown, writeFile } from 'node:fs/promises';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { type Reply, startResponsesServer } from '@codex/test-support';
+import { fakeJwt, type Reply, startResponsesServer } from '@codex/test-support';
 import { execaNode } from 'execa';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startAppServer } from './helpers/app-server.ts';
@@ -131,6 +133,79 @@ describe('app-server lifetime (issue 17, class 7)', () => {
     expect(app.child.pid !== undefined && (await isRunning(app.child.pid))).toBe(false);
     await expectNoProcessLeft(home, 2);
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('app-server concurrency (issue 17, class 6)', () => {
+  it('answers other requests while account/read waits on a token endpoint that never answers, and exits on stdin close', async () => {
+    const hanging = new Set<ServerResponse>();
+    let refreshRequests = 0;
+    let onRefresh: () => void = () => {};
+    const refreshArrived = new Promise<void>((resolve) => {
+      onRefresh = resolve;
+    });
+    const authority = createServer((request, response) => {
+      refreshRequests += 1;
+      hanging.add(response);
+      request.resume();
+      onRefresh();
+    });
+    await new Promise<void>((resolve) => authority.listen(0, '127.0.0.1', resolve));
+    onTestFinished(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const response of hanging) response.destroy();
+          authority.closeAllConnections();
+          authority.close(() => resolve());
+        }),
+    );
+    const { port } = authority.address() as AddressInfo;
+    const home = await makeCodexHome();
+    await home.writeConfig('openai_base_url = "http://127.0.0.1:9/v1"\n');
+    const idToken = fakeJwt({
+      email: 'fault@example.com',
+      'https://api.openai.com/auth': {
+        chatgpt_account_id: 'acct-fault',
+        chatgpt_plan_type: 'plus',
+      },
+    });
+    await writeFile(
+      path.join(home.dir, 'auth.json'),
+      JSON.stringify({
+        auth_mode: 'chatgpt',
+        OPENAI_API_KEY: null,
+        tokens: {
+          id_token: idToken,
+          access_token: fakeJwt({ exp: Math.floor(Date.now() / 1000) + 3600 }),
+          refresh_token: CANARY,
+          account_id: 'acct-fault',
+        },
+        last_refresh: new Date().toISOString(),
+      }),
+      { mode: 0o600 },
+    );
+    const app = startAppServer(home, {
+      CODEX_REFRESH_TOKEN_URL_OVERRIDE: `http://127.0.0.1:${port}/oauth/token`,
+    });
+    app.send({ id: 1, method: 'initialize', params: { clientInfo: { name: 'f', version: '1' } } });
+    await app.next((message) => message['id'] === 1);
+
+    app.send({ id: 2, method: 'account/read', params: { refreshToken: true } });
+    await refreshArrived;
+    app.send({ id: 3, method: 'thread/start', params: {} });
+    const answer = await app.next((message) => message['id'] === 3);
+
+    expect(answer).toHaveProperty('result.thread.id');
+    expect(app.lines.some((line) => (JSON.parse(line) as { id?: unknown }).id === 2)).toBe(false);
+    expect(refreshRequests).toBe(1);
+
+    const closedAt = Date.now();
+    app.child.stdin.end();
+    const result = await app.child;
+    expect(result.timedOut).toBe(false);
+    expect(result.exitCode).toBe(0);
+    expect(Date.now() - closedAt).toBeLessThan(5000);
+    expect(`${app.lines.join('\n')}${result.stderr}`).not.toContain(CANARY.slice(10, 22));
   });
 });
 

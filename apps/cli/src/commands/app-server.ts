@@ -120,6 +120,7 @@ export async function runAppServer(argv: readonly string[], io: CliIo): Promise<
     forcedWorkspaceIds,
     version: typeof CODEX_CLI_VERSION === 'string' ? CODEX_CLI_VERSION : '0.0.0',
     log,
+    signal,
   });
 
   await Promise.race([
@@ -131,7 +132,7 @@ export async function runAppServer(argv: readonly string[], io: CliIo): Promise<
   lifetime.abort(new Error('app-server input closed'));
   clearProviderBearerRefreshers(signal.reason);
   await processor.drain();
-  // requests read before the input closed still get their answers (each is bounded: OAuth 30 s, parent app closed)
+  // requests read before the input closed still get their answers; what waits on the network stopped with `signal`
   await connection.idle();
   authManager.clearExternalAuth();
   return 0;
