@@ -209,6 +209,32 @@ describe('app-server concurrency (issue 17, class 6)', () => {
   });
 });
 
+describe('app-server input limits (issue 17, class 7)', () => {
+  it('answers a 17 MiB line and a deeply nested error object with JSON-RPC errors and keeps serving', async () => {
+    const home = await makeCodexHome();
+    await home.writeConfig('openai_base_url = "http://127.0.0.1:9/v1"\n');
+    const app = startAppServer(home);
+    app.child.stdin.write(`{"id":1,"method":"${'x'.repeat(17 * 1024 * 1024)}"}\n`);
+    app.child.stdin.write(`{"id":7,"error":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}\n`);
+    app.send({ id: 2, method: 'initialize', params: { clientInfo: { name: 'f', version: '1' } } });
+
+    const answer = await app.next((message) => message['id'] === 2);
+    const errors = app.lines
+      .map(
+        (line) => JSON.parse(line) as { id?: unknown; error?: { code: number; message: string } },
+      )
+      .filter((message) => message.id === null);
+
+    expect(answer).toHaveProperty('result');
+    expect(errors.map((message) => message.error?.code)).toEqual([-32600, -32700]);
+    expect(errors[0]?.error?.message).toMatch(
+      /^Invalid request: message too large \(\d+ bytes; the limit is 16777216\)$/,
+    );
+    app.child.stdin.end();
+    expect((await app.child).exitCode).toBe(0);
+  });
+});
+
 describe('file trust, like ssh and git safe.directory (issue 17, class 5)', () => {
   async function commandHome(): Promise<CodexHome> {
     const server = await startResponsesServer();
