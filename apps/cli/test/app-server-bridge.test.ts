@@ -227,7 +227,7 @@ describe('createJsonRpcConnection', () => {
     });
   });
 
-  it('answers requests in arrival order even when an earlier handler is slower', async () => {
+  it('answers other requests while one waits on the network or the parent app (concurrent handlers)', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -243,26 +243,118 @@ describe('createJsonRpcConnection', () => {
     peer.send({ id: 3.5, method: 'x' });
     peer.send({ id: 4, method: 7 });
     peer.send({ id: 5 });
+    // every other message is answered while `slow` still waits
+    await peer.waitForMessages(5);
+    expect(peer.received).toHaveLength(5);
+    expect(peer.received).toEqual(
+      expect.arrayContaining([
+        { id: 2, result: { method: 'fast' } },
+        { error: { code: -32600, message: 'Invalid request: expected a JSON object' }, id: null },
+        {
+          error: { code: -32600, message: 'Invalid request: id must be a string or an integer' },
+          id: null,
+        },
+        { error: { code: -32600, message: 'Invalid request: method must be a string' }, id: 4 },
+        {
+          error: {
+            code: -32600,
+            message: 'Invalid request: not a JSON-RPC request, notification or response',
+          },
+          id: 5,
+        },
+      ]),
+    );
+
     release();
     await peer.waitForMessages(6);
+    expect(peer.received[5]).toEqual({ id: 1, result: { method: 'slow' } });
+  });
 
-    expect(peer.received).toEqual([
-      { id: 1, result: { method: 'slow' } },
-      { id: 2, result: { method: 'fast' } },
-      { error: { code: -32600, message: 'Invalid request: expected a JSON object' }, id: null },
-      {
-        error: { code: -32600, message: 'Invalid request: id must be a string or an integer' },
-        id: null,
+  it('answers a line over the length cap with a JSON-RPC error and keeps serving', async () => {
+    const toServer = new PassThrough();
+    const toClient = new PassThrough();
+    const logs: string[] = [];
+    createJsonRpcConnection({
+      input: toServer,
+      output: toClient,
+      onRequest: async (method) => ({ method }),
+      onNotification: () => {},
+      log: (line) => logs.push(line),
+      maxLineBytes: 1024,
+    });
+    const lines = createInterface({ input: toClient })[Symbol.asyncIterator]();
+    // the long line arrives in pieces, without its newline for a while: never buffered past the cap
+    toServer.write(`{"id":1,"method":"${'x'.repeat(800)}`);
+    toServer.write(`${'y'.repeat(800)}`);
+    toServer.write('"}\n{"id":2,"method":"next"}\n');
+
+    const first = JSON.parse(String((await lines.next()).value)) as Message;
+    const second = JSON.parse(String((await lines.next()).value)) as Message;
+    expect(first).toEqual({
+      error: {
+        code: -32600,
+        message: expect.stringMatching(
+          /^Invalid request: message too large \(\d+ bytes; the limit is 1024\)$/,
+        ),
       },
-      { error: { code: -32600, message: 'Invalid request: method must be a string' }, id: 4 },
-      {
-        error: {
-          code: -32600,
-          message: 'Invalid request: not a JSON-RPC request, notification or response',
-        },
-        id: 5,
-      },
+      id: null,
+    });
+    expect(logs.join('\n')).not.toContain('xxxx');
+    expect(second).toEqual({ id: 2, result: { method: 'next' } });
+  });
+
+  it('survives deeply nested JSON: a parse error, then the next request is answered', async () => {
+    const peer = connect(async (method) => ({ method }));
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+
+    peer.send(deep);
+    peer.send(`{"id":9,"error":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}`);
+    peer.send({ id: 3, method: 'after' });
+    await peer.waitForMessages(3);
+
+    expect(
+      peer.received.slice(0, 2).map((message) => (message['error'] as Message)['message']),
+    ).toEqual([
+      'Parse error: recursion limit exceeded (nesting deeper than 128)',
+      'Parse error: recursion limit exceeded (nesting deeper than 128)',
     ]);
+    expect(peer.received[2]).toEqual({ id: 3, result: { method: 'after' } });
+  });
+
+  it('stops reading input while the parent app does not read its output (backpressure)', async () => {
+    const toServer = new PassThrough();
+    const toClient = new PassThrough({ highWaterMark: 1024 });
+    createJsonRpcConnection({
+      input: toServer,
+      output: toClient,
+      onRequest: async () => ({ padding: 'p'.repeat(200) }),
+      onNotification: () => {},
+      log: () => {},
+    });
+    const total = 2000;
+    let written = 0;
+    // one request per turn of the event loop, until a write fails while the server has paused its input
+    while (written < total) {
+      written += 1;
+      const accepted = toServer.write(`{"id":${written},"method":"m"}\n`);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!accepted && toServer.isPaused()) break;
+    }
+    expect(toServer.isPaused()).toBe(true);
+    expect(written).toBeLessThan(total);
+    // bounded: the server's unread output is a few answers over the mark, not one per request written
+    expect(toClient.writableLength).toBeLessThan(64 * 1024);
+
+    // the parent app reads again: the server resumes and every request written is answered
+    const lines = createInterface({ input: toClient });
+    const ids = new Set<unknown>();
+    await new Promise<void>((resolve) => {
+      lines.on('line', (line) => {
+        ids.add((JSON.parse(line) as Message).id);
+        if (ids.size === written) resolve();
+      });
+    });
+    expect(ids.size).toBe(written);
   });
 
   it('turns a handler crash into -32603 and keeps serving', async () => {

@@ -14,6 +14,7 @@ import {
 import { parse as parseToml } from 'smol-toml';
 import { applyConfigOverrides, parseConfigOverrides } from './config-overrides.ts';
 import { CodexHomeError, ConfigLoadError } from './errors.ts';
+import { assertTrustedCodexHome } from './file-trust.ts';
 import { codexVersion, type RequestShaping } from './request-builder.ts';
 
 /** The model used when neither `-m`, the profile nor config.toml names one. */
@@ -184,6 +185,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
       strict,
     });
     requireBaseUrlWithAuth(toml);
+    if (Object.values(toml.model_providers ?? {}).some((provider) => provider.auth !== undefined)) {
+      await assertTrustedCodexHome(codexHome, env);
+    }
     const profileName = options.profile ?? toml.profile ?? undefined;
     let profile: Profile | undefined;
     if (profileName !== undefined) {

@@ -49,6 +49,9 @@ const OS_ERROR_TEXTS: Record<string, string> = {
 function osErrorText(cause: unknown): string {
   const error = cause as NodeJS.ErrnoException | undefined;
   const code = error?.code;
+  // Node's argument checks read "... Received undefined": not a text for users
+  if (code?.startsWith('ERR_'))
+    return 'the command could not be started (invalid program or arguments)';
   const errno = code ? (osConstants.errno as Record<string, number>)[code] : undefined;
   const text = code ? OS_ERROR_TEXTS[code] : undefined;
   if (text !== undefined && errno !== undefined) {
@@ -139,6 +142,13 @@ export async function runAuthCommand(
   const prefix = `provider auth command \`${command}\``;
   if (signal?.aborted) throw abortReason(signal, command, prefix);
   const program = resolveCommandProgram(command, auth.cwd);
+  if ([command, auth.cwd, ...auth.args].some((part) => part.includes('\0'))) {
+    // Node would refuse it with a developer message ("... Received 'a\x00b'"); say what is wrong instead
+    throw new AuthCommandError(
+      command,
+      `${prefix} failed to start: its command, args or cwd contain a NUL character`,
+    );
+  }
 
   // Loaded here, not at the top: most runs never spawn a command, and execa is a large share of
   // the CLI's start-up (esbuild puts it in its own lazily imported chunk).
@@ -160,7 +170,11 @@ export async function runAuthCommand(
     detached: !isWindows,
     windowsHide: true,
   });
-  const killGroup = () => killProcessTree(subprocess.pid, () => subprocess.kill('SIGKILL'));
+  // a command that never started has no process (group) to kill
+  const killGroup = () => {
+    if (subprocess.pid !== undefined)
+      killProcessTree(subprocess.pid, () => subprocess.kill('SIGKILL'));
+  };
   const destroyPipes = () => {
     subprocess.stdout?.destroy();
     subprocess.stderr?.destroy();

@@ -178,8 +178,9 @@ export class AuthManager {
    * Guarded refresh: adopts auth another process already rotated, else spends the refresh token once.
    * @throws {RefreshTokenFailedError} permanent failures (re-login needed)
    * @throws {TransientAuthError}
+   * @param options.signal cancels the token request (it is bounded by 30 s regardless)
    */
-  refreshToken(): Promise<void> {
+  refreshToken(options: { signal?: AbortSignal } = {}): Promise<void> {
     return this.#refreshMutex.run(async () => {
       await this.#ready;
       const cached = this.authCached();
@@ -195,7 +196,7 @@ export class AuthManager {
         if (outcome === 'changed') {
           return;
         }
-        await this.#refreshFromAuthority(undefined);
+        await this.#refreshFromAuthority(undefined, options.signal);
       });
     });
   }
@@ -223,7 +224,10 @@ export class AuthManager {
     return withAuthFileLock(this.#source.codexHome, this.#onWarning, work);
   }
 
-  async #refreshFromAuthority(rejectedToken: string | undefined): Promise<void> {
+  async #refreshFromAuthority(
+    rejectedToken: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const cached = this.#cached;
     if (cached === null) {
       return;
@@ -257,7 +261,7 @@ export class AuthManager {
       return;
     }
     try {
-      const response = await requestTokenRefresh(tokens.refresh_token, env);
+      const response = await requestTokenRefresh(tokens.refresh_token, env, { signal });
       await persistRefreshedTokens(storage, response, this.#now());
     } catch (error) {
       if (error instanceof RefreshTokenFailedError && sameCredentials(this.authCached(), auth)) {

@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, realpathSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -8,6 +8,13 @@ import {
   AuthDotJsonSchema,
   serializeAuthDotJson,
 } from '@codex/protocol';
+import {
+  printable,
+  readRegularFile,
+  readRegularFileSync,
+  removeStaleTempFiles,
+  writeFileAtomic,
+} from './auth-file.ts';
 import { AuthStorageError } from './errors.ts';
 import { systemKeyring } from './keyring-store.ts';
 
@@ -49,17 +56,6 @@ export function computeStoreKey(codexHome: string): string {
 export const AUTH_RECOVERY_HINT =
   'run `codex logout` to remove it, then `codex login` to sign in again';
 
-/** A source name fit for one line: control characters escaped (a path may hold any byte). */
-function printable(source: string): string {
-  let out = '';
-  for (const char of source) {
-    const code = char.charCodeAt(0);
-    const control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
-    out += control ? `\\x${code.toString(16).padStart(2, '0')}` : char;
-  }
-  return out;
-}
-
 /**
  * Parses stored auth JSON with its schema. The error names the source and how to recover, in one
  * line, and never quotes the content: a parse error's snippet would be part of a key.
@@ -83,33 +79,6 @@ export function parseAuthDotJson(text: string, source: string): AuthDotJson {
   return parsed.data;
 }
 
-/**
- * Writes a file atomically: a temp file (mode 0600) in the same directory, then rename.
- * Readers see the old or the new content, never a torn write.
- */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
-  const temp = path.join(
-    dir,
-    `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
-  );
-  try {
-    const handle = await fs.open(temp, 'wx', 0o600);
-    try {
-      await handle.chmod(0o600);
-      await handle.writeFile(content, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, file);
-  } catch (error) {
-    await fs.rm(temp, { force: true });
-    throw error;
-  }
-}
-
 /** `$CODEX_HOME/auth.json`. */
 export class FileAuthStorage implements AuthStorageBackend {
   readonly path: string;
@@ -119,34 +88,30 @@ export class FileAuthStorage implements AuthStorageBackend {
   }
 
   async load(): Promise<AuthDotJson | null> {
-    let text: string;
+    let text: string | null;
     try {
-      text = await fs.readFile(this.path, 'utf8');
+      text = await readRegularFile(this.path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        return null;
-      }
+      if (error instanceof AuthStorageError) throw error;
       throw new AuthStorageError(`failed to read ${this.path}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    return parseAuthDotJson(text, this.path);
+    return text === null ? null : parseAuthDotJson(text, this.path);
   }
 
   /** Synchronous load, for constructing a manager. */
   loadSync(): AuthDotJson | null {
-    let text: string;
+    let text: string | null;
     try {
-      text = readFileSync(this.path, 'utf8');
+      text = readRegularFileSync(this.path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        return null;
-      }
+      if (error instanceof AuthStorageError) throw error;
       throw new AuthStorageError(`failed to read ${this.path}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    return parseAuthDotJson(text, this.path);
+    return text === null ? null : parseAuthDotJson(text, this.path);
   }
 
   async save(auth: AuthDotJson): Promise<void> {
@@ -160,6 +125,7 @@ export class FileAuthStorage implements AuthStorageBackend {
   }
 
   async delete(): Promise<boolean> {
+    await removeStaleTempFiles(this.path);
     try {
       await fs.unlink(this.path);
       return true;

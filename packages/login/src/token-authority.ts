@@ -123,6 +123,20 @@ export async function requestTokenRefresh(
   env: Env,
   options: OAuthCallOptions = {},
 ): Promise<RefreshResponse> {
+  // registered for the redactor while the call runs: an error body may quote it back
+  const spent = new Secret(refreshToken);
+  try {
+    return await refreshWith(spent, env, options);
+  } finally {
+    void spent; // reachable until every error text is built
+  }
+}
+
+async function refreshWith(
+  refreshToken: Secret,
+  env: Env,
+  options: OAuthCallOptions,
+): Promise<RefreshResponse> {
   const url = env[REFRESH_TOKEN_URL_OVERRIDE_ENV_VAR] || REFRESH_TOKEN_URL;
   const response = await postOAuth(
     url,
@@ -130,7 +144,7 @@ export async function requestTokenRefresh(
       body: JSON.stringify({
         client_id: CLIENT_ID,
         grant_type: 'refresh_token',
-        refresh_token: refreshToken,
+        refresh_token: refreshToken.reveal(),
       }),
     },
     'Failed to refresh token',
@@ -213,13 +227,19 @@ export async function revokeToken(
     payload['client_id'] = CLIENT_ID;
   }
   const action = `failed to revoke ${request.tokenTypeHint}`;
-  const { status, body } = await postOAuth(
-    revokeTokenUrl(env),
-    { body: JSON.stringify(payload) },
-    action,
-    { timeoutMs, signal },
-  );
-  if (status < 200 || status >= 300) {
-    throw new TransientAuthError(`${action}: ${statusText(status)}: ${errorMessage(body)}`);
+  // registered for the redactor while the call runs: an error body may quote it back
+  const revoked = new Secret(request.token);
+  try {
+    const { status, body } = await postOAuth(
+      revokeTokenUrl(env),
+      { body: JSON.stringify(payload) },
+      action,
+      { timeoutMs, signal },
+    );
+    if (status < 200 || status >= 300) {
+      throw new TransientAuthError(`${action}: ${statusText(status)}: ${errorMessage(body)}`);
+    }
+  } finally {
+    void revoked;
   }
 }

@@ -121,6 +121,7 @@ export {
 } from './schemas/plan-type.ts';
 /** Tokens as values that cannot print, and the one redactor for every outgoing text. */
 export {
+  escapeControlCharacters,
   isSecret,
   liveSecretCount,
   MIN_REDACTED_LENGTH,

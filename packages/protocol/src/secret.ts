@@ -190,6 +190,14 @@ function matcher(): RegExp | null {
   return regex;
 }
 
+// scheme://user:password@ — the userinfo of a URL that carries a password
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:]*:[^\s/?#@]*@/gi;
+
+// C0 controls but newline and tab, DEL and the C1 controls: what starts a terminal escape sequence
+// (ESC, CSI), rings the bell, or moves the cursor back over text already shown (CR, backspace)
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
 /**
  * Replaces every live secret in `text` with `[REDACTED]`: the one redaction rule of the product.
  * Matches each secret of at least {@link MIN_REDACTED_LENGTH} characters as a whole token (not glued to other
@@ -198,10 +206,22 @@ function matcher(): RegExp | null {
  * `SK-ABC` is treated as `sk-abc`.
  */
 export function redact(text: string): string {
+  if (text === '') return text;
+  // a password in a URL (`https://user:pass@host`) is a secret too, whether or not it is registered
+  const scrubbed = text.includes('@') ? text.replace(URL_PASSWORD, `$1${REDACTED}@`) : text;
   const regex = matcher();
-  if (regex === null || text === '') return text;
+  if (regex === null) return scrubbed;
   regex.lastIndex = 0;
-  return text.replace(regex, REDACTED);
+  return scrubbed.replace(regex, REDACTED);
+}
+
+/**
+ * `text` with control characters shown as `\xNN` escapes (newline and tab kept), so untrusted text a
+ * command or a server sent (OSC 52 clipboard writes, screen clears, `\r` overwrites) prints as inert text.
+ * Applied with {@link redact} wherever such text enters a message (every `CodexError`).
+ */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(CONTROL, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** How many distinct secrets {@link redact} currently scrubs; for tests and diagnostics. */

@@ -40,6 +40,7 @@ describe('generateJsonSchemas', () => {
     const auth = at(schemas.config, '$defs', 'ModelProviderAuthInfo');
 
     expect(at(auth, 'properties', 'timeout_ms')['minimum']).toBe(1);
+    expect(at(auth, 'properties', 'timeout_ms')['maximum']).toBe(2147483647);
     expect(at(auth, 'properties', 'timeout_ms')['default']).toBe(5000);
     expect(auth['required']).toEqual(['command']);
     expect(auth['additionalProperties']).toBe(false);

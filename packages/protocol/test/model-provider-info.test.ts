@@ -71,6 +71,10 @@ describe('ModelProviderAuthInfoSchema', () => {
   it.each([
     ['timeout_ms = 0', 'model_providers.p.auth.timeout_ms: expected an integer >= 1, got 0'],
     ['timeout_ms = -5', 'model_providers.p.auth.timeout_ms: expected an integer >= 1, got -5'],
+    [
+      'timeout_ms = 2147483648',
+      'model_providers.p.auth.timeout_ms: expected an integer <= 2147483647, got 2147483648',
+    ],
     ['timeout_ms = 2.5', 'model_providers.p.auth.timeout_ms: expected an integer >= 1, got 2.5'],
     [
       'timeout_ms = "5000"',

@@ -1,5 +1,12 @@
 import { inspect } from 'node:util';
-import { isSecret, REDACTED, redact, Secret } from '@codex/protocol';
+import {
+  CodexError,
+  escapeControlCharacters,
+  isSecret,
+  REDACTED,
+  redact,
+  Secret,
+} from '@codex/protocol';
 import { describe, expect, it } from 'vitest';
 
 describe('Secret', () => {
@@ -106,5 +113,32 @@ describe('redact', () => {
     expect(shown).toContain(REDACTED);
     expect(shown).not.toContain(encoded);
     expect(secret.length).toBe(value.length);
+  });
+});
+
+describe('untrusted text in messages (security)', () => {
+  it('redacts the password of a user:pass@ URL, registered or not', () => {
+    expect(
+      redact('error sending request for url (https://alice:hunter2-pw@proxy.example:8080/v1)'),
+    ).toBe(`error sending request for url (https://${REDACTED}@proxy.example:8080/v1)`);
+    expect(redact('see http://:only-pass@h/ and mailto-like a@b.c')).toBe(
+      `see http://${REDACTED}@h/ and mailto-like a@b.c`,
+    );
+    expect(redact('https://user@host/ keeps a user name without a password')).toBe(
+      'https://user@host/ keeps a user name without a password',
+    );
+  });
+
+  it('shows control and escape sequences escaped in every CodexError message', () => {
+    class ServerSaid extends CodexError {
+      readonly code = 'TEST';
+    }
+    const osc52 = '\u001b]52;c;Y3VybCBldmlsLnNo\u0007';
+    const error = new ServerSaid(`server said: ${osc52}\u001b[2J\rbell\u009b1m\nsecond line\tok`);
+
+    expect(error.message).toBe(
+      'server said: \\x1b]52;c;Y3VybCBldmlsLnNo\\x07\\x1b[2J\\x0dbell\\x9b1m\nsecond line\tok',
+    );
+    expect(escapeControlCharacters('plain text')).toBe('plain text');
   });
 });

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import {
   ClientErrorResponse,
   JSON_RPC_ERROR_CODES,
@@ -8,6 +7,7 @@ import {
   ServerRequestCanceledError,
   ServerRequestTimeoutError,
 } from './json-rpc.ts';
+import { jsonDepthExceeds, MAX_JSON_DEPTH, MAX_LINE_BYTES, readLines } from './line-reader.ts';
 
 /** Handles one client request; resolves to its result or throws a {@link JsonRpcError}. */
 export type RequestHandler = (method: string, params: unknown, id: RequestId) => Promise<unknown>;
@@ -23,6 +23,8 @@ export interface JsonRpcConnectionOptions {
   /** Diagnostics for the operator (stderr); never gets token values. */
   readonly log: (line: string) => void;
   readonly now?: () => number;
+  /** Longest line read, in bytes; default 16 MiB. */
+  readonly maxLineBytes?: number;
 }
 
 interface PendingRequest {
@@ -42,8 +44,10 @@ export interface JsonRpcConnection {
     params: unknown,
     options?: { readonly timeoutMs?: number },
   ): Promise<unknown>;
-  /** Resolves when the input ends and every request handler has answered. */
+  /** Resolves when the input ends (requests still being handled answer when they finish). */
   readonly closed: Promise<void>;
+  /** Resolves when every request handler has answered. */
+  idle(): Promise<void>;
   /** Server-to-client requests still waiting for an answer. */
   pendingRequestCount(): number;
 }
@@ -54,42 +58,69 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const isRequestId = (value: unknown): value is RequestId =>
   typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value));
 
+/** An error body that is not `{code, message}`, for a one-line message (never throws on deep values). */
+function describeBody(body: unknown): string {
+  try {
+    return JSON.stringify(body) ?? '';
+  } catch {
+    return 'malformed error';
+  }
+}
+
 /** Starts reading `input` line by line and dispatching messages; writes answers to `output`. */
 export function createJsonRpcConnection(options: JsonRpcConnectionOptions): JsonRpcConnection {
   const { input, output, onRequest, onNotification, log, now = Date.now } = options;
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const pending = new Map<RequestId, PendingRequest>();
-  // requests and notifications are handled one at a time, in arrival order (as upstream does);
-  // answers to our own requests bypass the queue so a waiting handler can never block them
-  let queue: Promise<void> = Promise.resolve();
-  const enqueue = (work: () => void | Promise<void>): void => {
-    queue = queue.then(work).catch((error: unknown) => {
+  // Requests are handled concurrently: one waiting on the network or on the parent app never holds up
+  // the others. Each handler starts in arrival order, so `initialize` takes effect before what follows.
+  const inFlight = new Set<Promise<void>>();
+  const track = (work: Promise<void>): void => {
+    const task = work.catch((error: unknown) => {
       log(`internal error: ${error instanceof Error ? error.message : String(error)}`);
     });
+    inFlight.add(task);
+    void task.finally(() => inFlight.delete(task));
   };
   let nextId = 0;
   let inputClosed = false;
 
+  // Backpressure: while stdout's buffer is full (the parent app stopped reading), stop reading stdin.
+  let reader: ReturnType<typeof readLines> | null = null;
   const write = (message: object): void => {
     if (!output.writable) return;
-    output.write(`${JSON.stringify(message)}\n`);
+    let text: string;
+    try {
+      text = JSON.stringify(message);
+    } catch (error) {
+      log(
+        `could not serialize a message: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return;
+    }
+    if (!output.write(`${text}\n`) && reader !== null && !reader.paused && !inputClosed) {
+      reader.pause();
+      output.once('drain', () => reader?.resume());
+    }
   };
-  const sendError = (id: RequestId | null, error: JsonRpcErrorBody): void =>
-    enqueue(() => write({ error, id }));
+  const sendError = (id: RequestId | null, error: JsonRpcErrorBody): void => write({ error, id });
 
   const dispatchRequest = (id: RequestId, method: string, params: unknown): void =>
-    enqueue(async () => {
-      try {
-        const result = await onRequest(method, params, id);
-        write({ id, result: result ?? {} });
-      } catch (error) {
-        if (error instanceof JsonRpcError) {
-          write({ error: error.toBody(), id });
-        } else {
-          const message = error instanceof Error ? error.message : String(error);
-          write({ error: { code: JSON_RPC_ERROR_CODES.internalError, message }, id });
+    track(
+      (async () => {
+        try {
+          const result = await onRequest(method, params, id);
+          write({ id, result: result ?? {} });
+        } catch (error) {
+          if (error instanceof JsonRpcError) {
+            write({ error: error.toBody(), id });
+          } else {
+            const message = error instanceof Error ? error.message : String(error);
+            write({ error: { code: JSON_RPC_ERROR_CODES.internalError, message }, id });
+          }
         }
-      }
-    });
+      })(),
+    );
 
   const settleResponse = (message: Record<string, unknown>): void => {
     const id = message['id'];
@@ -116,7 +147,7 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
           }),
         );
       } else {
-        entry.reject(new ClientErrorResponse({ code: 0, message: JSON.stringify(body) ?? '' }));
+        entry.reject(new ClientErrorResponse({ code: 0, message: describeBody(body) }));
       }
       return;
     }
@@ -125,6 +156,14 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
 
   const handleLine = (line: string): void => {
     if (line.trim() === '') return;
+    if (jsonDepthExceeds(line)) {
+      log('Failed to deserialize JSONRPCMessage: recursion limit exceeded');
+      sendError(null, {
+        code: JSON_RPC_ERROR_CODES.parseError,
+        message: `Parse error: recursion limit exceeded (nesting deeper than ${MAX_JSON_DEPTH})`,
+      });
+      return;
+    }
     let message: unknown;
     try {
       message = JSON.parse(line);
@@ -165,7 +204,11 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
       if (hasId) {
         dispatchRequest(id as RequestId, method, message['params']);
       } else {
-        enqueue(() => onNotification(method, message['params']));
+        try {
+          onNotification(method, message['params']);
+        } catch (error) {
+          log(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+        }
       }
       return;
     }
@@ -179,18 +222,30 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
     });
   };
 
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  lines.on('line', handleLine);
   const closed = new Promise<void>((resolve) => {
-    lines.once('close', () => {
-      inputClosed = true;
-      for (const [id, entry] of pending) {
-        pending.delete(id);
-        if (entry.timer) clearTimeout(entry.timer);
-        entry.reject(new ServerRequestCanceledError('channel closed'));
-      }
-      void queue.then(resolve);
-    });
+    reader = readLines(
+      input,
+      {
+        onLine: handleLine,
+        onOverlong: (bytes) => {
+          log(`dropped a ${bytes}-byte line: longer than ${maxLineBytes} bytes`);
+          sendError(null, {
+            code: JSON_RPC_ERROR_CODES.invalidRequest,
+            message: `Invalid request: message too large (${bytes} bytes; the limit is ${maxLineBytes})`,
+          });
+        },
+        onClose: () => {
+          inputClosed = true;
+          for (const [id, entry] of pending) {
+            pending.delete(id);
+            if (entry.timer) clearTimeout(entry.timer);
+            entry.reject(new ServerRequestCanceledError('channel closed'));
+          }
+          resolve();
+        },
+      },
+      maxLineBytes,
+    );
   });
 
   return {
@@ -214,6 +269,9 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
       });
     },
     closed,
+    async idle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
     pendingRequestCount: () => pending.size,
   };
 }

@@ -59,6 +59,8 @@ export interface MessageProcessorOptions {
   readonly version: string;
   readonly log: (line: string) => void;
   readonly now?: () => number;
+  /** Aborted when the server shuts down (stdin closed): token requests in flight stop with it. */
+  readonly signal?: AbortSignal;
 }
 
 /** Handles the app-server's JSON-RPC methods for one connection. */
@@ -314,7 +316,11 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
     if (!parsed.success) throw invalidParams(`Invalid params: ${zodIssues(parsed.error)}`);
     if (parsed.data.refreshToken === true && authManager.authCached()?.mode === 'chatgpt') {
       // managed ChatGPT auth only: external tokens are refreshed by the parent app
-      await authManager.refreshToken().catch((error: unknown) => {
+      const refresh =
+        options.signal === undefined
+          ? authManager.refreshToken()
+          : authManager.refreshToken({ signal: options.signal });
+      await refresh.catch((error: unknown) => {
         log(`Failed to refresh token: ${errorMessage(error)}`);
       });
     }

@@ -132,6 +132,7 @@ export async function runAppServer(argv: readonly string[], io: CliIo): Promise<
     forcedWorkspaceIds,
     version: typeof CODEX_CLI_VERSION === 'string' ? CODEX_CLI_VERSION : '0.0.0',
     log,
+    signal,
   });
 
   await Promise.race([
@@ -144,6 +145,8 @@ export async function runAppServer(argv: readonly string[], io: CliIo): Promise<
   clearProviderBearerRefreshers(signal.reason);
   chatgptLogins.cancelActive();
   await processor.drain();
+  // requests read before the input closed still get their answers; what waits on the network stopped with `signal`
+  await connection.idle();
   authManager.clearExternalAuth();
   return 0;
 }

@@ -71,6 +71,11 @@ export function integerAtLeast(min: number): (issue: { input?: unknown }) => str
   return (issue) => `expected an integer >= ${min}, got ${describeValue(issue.input)}`;
 }
 
+/** Error for integer fields with an upper bound: `expected an integer <= <max>, got <value>`. */
+export function integerAtMost(max: number): (issue: { input?: unknown }) => string {
+  return (issue) => `expected an integer <= ${max}, got ${describeValue(issue.input)}`;
+}
+
 /** Formats a key path the way TOML writes it: bare keys dotted, others quoted, indices `[n]`. */
 export function formatKeyPath(path: readonly PropertyKey[]): string {
   let out = '';

@@ -1,10 +1,11 @@
-import { redact } from '../secret.ts';
+import { escapeControlCharacters, redact } from '../secret.ts';
 
 const brand = Symbol.for('codex.error');
 
 /**
  * Base class of every error thrown by `@codex/*` packages. Its message passes through {@link redact}, so no
- * live secret reaches an error text, whichever code built it.
+ * live secret reaches an error text, whichever code built it, and control characters are shown escaped,
+ * so a server's or a command's text cannot drive the terminal.
  */
 export abstract class CodexError extends Error {
   /** Stable, machine-readable discriminant; narrow with `switch (error.code)`. */
@@ -12,7 +13,7 @@ export abstract class CodexError extends Error {
   readonly [brand] = true;
 
   constructor(message: string, options?: { cause?: unknown }) {
-    super(redact(message), options);
+    super(escapeControlCharacters(redact(message)), options);
   }
 }
 

@@ -1,9 +1,11 @@
 import * as z from 'zod';
-import { integerAtLeast } from '../config/describe.ts';
+import { integerAtLeast, integerAtMost } from '../config/describe.ts';
 import { currentPathBase, resolveConfigPath } from '../config/resolve-path.ts';
 
 /** Default `timeout_ms` of a provider auth command. */
 export const DEFAULT_AUTH_TIMEOUT_MS = 5_000;
+/** Largest `timeout_ms`: the timer range (2^31-1 ms, about 24.8 days); a larger delay would fire at once. */
+export const MAX_AUTH_TIMEOUT_MS = 2_147_483_647;
 /** Default `refresh_interval_ms` of a provider auth command (five minutes). */
 export const DEFAULT_AUTH_REFRESH_INTERVAL_MS = 300_000;
 
@@ -17,10 +19,18 @@ export const ModelProviderAuthInfoSchema = z
       ),
     args: z.array(z.string()).default([]).describe('Arguments passed to `command` verbatim.'),
     timeout_ms: z
-      .int({ error: integerAtLeast(1) })
+      .int({
+        error: (issue) =>
+          typeof issue.input === 'number' && issue.input > MAX_AUTH_TIMEOUT_MS
+            ? integerAtMost(MAX_AUTH_TIMEOUT_MS)(issue)
+            : integerAtLeast(1)(issue),
+      })
       .min(1, { error: integerAtLeast(1) })
+      .max(MAX_AUTH_TIMEOUT_MS, { error: integerAtMost(MAX_AUTH_TIMEOUT_MS) })
       .default(DEFAULT_AUTH_TIMEOUT_MS)
-      .describe('How long, in milliseconds, the command may run before it is killed. At least 1.'),
+      .describe(
+        'How long, in milliseconds, the command may run before it is killed. At least 1, at most 2147483647 (the timer range).',
+      ),
     refresh_interval_ms: z
       .int({ error: integerAtLeast(0) })
       .min(0, { error: integerAtLeast(0) })
