@@ -36,7 +36,7 @@ await writeFile(
     '',
   ].join('\n'),
 );
-const profiles = path.join(temp.dir, 'profiles');
+const profiles = process.env['CODEX_PROFILE_DIR'] ?? path.join(temp.dir, 'profiles');
 for (let i = 0; i < runs; i++) {
   const child = spawn(
     process.execPath,
