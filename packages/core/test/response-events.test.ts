@@ -209,4 +209,21 @@ describe('parseResponsesSse', () => {
     );
     expect(stream.destroyed).toBe(true);
   });
+
+  it('keeps a multi-byte character whole when a chunk ends inside it', async () => {
+    const bytes = new TextEncoder().encode(
+      [responseEvents.textDelta('héllo 🙂'), responseEvents.completed('resp_utf8')]
+        .map(toSseFrame)
+        .join(''),
+    );
+    const emoji = bytes.indexOf(0xf0); // the first byte of the 4-byte emoji
+    async function* split(): AsyncGenerator<Uint8Array> {
+      yield bytes.subarray(0, emoji + 2);
+      yield bytes.subarray(emoji + 2);
+    }
+
+    const events = await collect(split());
+
+    expect(events[0]).toEqual({ type: 'output_text_delta', delta: 'héllo 🙂' });
+  });
 });
