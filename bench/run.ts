@@ -25,17 +25,20 @@ import {
   toSseFrame,
   writeTokenQueueScript,
 } from '../packages/test-support/src/index.ts';
+import { runAppServerTurns } from './app-server-turns.ts';
 import { benchRefreshAhead } from './refresh-ahead.ts';
 
 const { values: flags } = parseArgs({
   options: {
     reference: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const codexBin = path.join(repoRoot, 'apps/cli/dist/bin.js');
+const floorScript = path.join(repoRoot, 'bench/floor/exec-floor.mjs');
 const resultsFile = path.join(repoRoot, 'bench/results/latest.json');
 const scale = flags.quick ? 0.2 : 1;
 
@@ -259,16 +262,19 @@ async function benchRequestPath(): Promise<void> {
   }
   const coreMedian = median(core);
   const undiciMedian = median(undici);
+  // each pair ran back to back, so the ratio within a pair is the steadier figure on a shared machine
+  const pairRatio = median(core.map((ms, index) => ms / (undici[index] ?? Number.NaN)));
   results['request_path'] = {
     responses: count,
     response_bytes: bytes,
     core_median_ms: round(coreMedian, 3),
     undici_median_ms: round(undiciMedian, 3),
     ratio_of_medians: round(coreMedian / undiciMedian, 2),
+    median_of_pair_ratios: round(pairRatio, 2),
   };
   print(`request path (${count} streamed responses of ${bytes} bytes, loopback)`, [
     `@codex/core runTurn: median ${round(coreMedian, 3)} ms; plain undici request: median ${round(undiciMedian, 3)} ms`,
-    `ratio of medians (core/undici): ${round(coreMedian / undiciMedian, 2)}`,
+    `ratio of medians (core/undici): ${round(coreMedian / undiciMedian, 2)}; median of pair ratios: ${round(pairRatio, 2)}`,
   ]);
 }
 
@@ -360,41 +366,78 @@ async function measure(
 }
 
 type CliFigures = { wall_median_ms: number; peak_rss_median_mib: number | null; runs: number };
+type Sample = { wallMs: number; rssKiB: number | null };
+type Contender = {
+  readonly label: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly check?: (stdout: string) => boolean;
+};
 
-async function measureMany(
-  label: string,
-  command: string,
-  args: readonly string[],
+/**
+ * Runs every contender once per round, in turn, for `runs` rounds (after two warm-up rounds), so drift
+ * on a shared machine hits all of them alike. A contender that fails is dropped with its reason.
+ */
+async function measureAlternately(
+  contenders: readonly Contender[],
   options: { cwd: string; env: Record<string, string> },
   runs: number,
-  check?: (stdout: string) => boolean,
-): Promise<CliFigures> {
-  const rssFile = path.join(options.cwd, `rss-${label}.txt`);
-  const walls: number[] = [];
-  const rss: number[] = [];
-  for (let i = 0; i < runs + 2; i++) {
-    const result = await measure(command, args, options, rssFile);
-    if (result.code !== 0 || (check && !check(result.stdout))) {
-      throw new Error(
-        `${label}: exit ${result.code}, stdout ${JSON.stringify(result.stdout.slice(0, 200))}`,
-      );
+): Promise<Map<string, Sample[] | { skipped: string }>> {
+  const samples = new Map<string, Sample[] | { skipped: string }>(
+    contenders.map((contender) => [contender.label, []]),
+  );
+  for (let round = 0; round < runs + 2; round++) {
+    for (const contender of contenders) {
+      const list = samples.get(contender.label);
+      if (!Array.isArray(list)) continue;
+      const rssFile = path.join(options.cwd, `rss-${contender.label}.txt`);
+      const result = await measure(contender.command, contender.args, options, rssFile);
+      if (result.code !== 0 || (contender.check && !contender.check(result.stdout))) {
+        samples.set(contender.label, {
+          skipped: `exit ${result.code}, stdout ${JSON.stringify(result.stdout.slice(0, 200))}`,
+        });
+        continue;
+      }
+      if (round >= 2) list.push({ wallMs: result.wallMs, rssKiB: result.rssKiB }); // 2 warm-up rounds
     }
-    if (i < 2) continue; // warm the page cache
-    walls.push(result.wallMs);
-    if (result.rssKiB !== null) rss.push(result.rssKiB);
   }
+  return samples;
+}
+
+function figures(samples: readonly Sample[]): CliFigures {
+  const rss = samples.flatMap((sample) => (sample.rssKiB === null ? [] : [sample.rssKiB]));
   return {
-    wall_median_ms: round(median(walls), 1),
+    wall_median_ms: round(median(samples.map((sample) => sample.wallMs)), 1),
     peak_rss_median_mib: rss.length > 0 ? round(median(rss) / 1024, 1) : null,
-    runs,
+    runs: samples.length,
   };
 }
 
-function ratio(ours: number | null, theirs: number | null): number | null {
-  return ours === null || theirs === null || theirs === 0 ? null : round(ours / theirs, 2);
+/** Median of the per-round ratios ours/theirs (rounds ran back to back), for wall time and peak RSS. */
+function pairedRatios(
+  ours: readonly Sample[],
+  theirs: readonly Sample[],
+): { wall: number | null; rss: number | null } {
+  const count = Math.min(ours.length, theirs.length);
+  const walls: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const a = ours[i];
+    const b = theirs[i];
+    if (a === undefined || b === undefined) continue;
+    walls.push(a.wallMs / b.wallMs);
+    if (a.rssKiB !== null && b.rssKiB !== null) rss.push(a.rssKiB / b.rssKiB);
+  }
+  return {
+    wall: walls.length > 0 ? round(median(walls), 2) : null,
+    rss: rss.length > 0 ? round(median(rss), 2) : null,
+  };
 }
 
-/** `codex --version` and `codex exec` against `node -e 0`; optionally the same exec with another codex. */
+/**
+ * `codex --version` against `node -e 0`, and `codex exec` against the floor (bench/floor/exec-floor.mjs:
+ * the same turn with node:http alone) and, with --reference, another codex's `exec`: all timed in turn.
+ */
 async function benchCli(): Promise<void> {
   if (!existsSync(codexBin)) {
     skipped('cli', `${path.relative(repoRoot, codexBin)} is not built (run pnpm build)`);
@@ -423,83 +466,107 @@ async function benchCli(): Promise<void> {
   const runs = Math.max(5, Math.round(20 * scale));
   const node = process.execPath;
   const execArgs = ['exec', '--skip-git-repo-check', 'say ok'];
-
-  const baseline = await measureMany('node', node, ['-e', '0'], options, runs);
-  const version = await measureMany(
-    'version',
-    node,
-    [codexBin, '--version'],
-    options,
-    runs,
-    (out) => out.startsWith('codex-cli '),
-  );
-  let exec: CliFigures | { skipped: string };
-  try {
-    exec = await measureMany('exec', node, [codexBin, ...execArgs], options, runs, (out) =>
-      out.includes('ok'),
-    );
-  } catch (error) {
-    exec = { skipped: `codex exec failed against the local server: ${(error as Error).message}` };
+  const saysOk = (out: string) => out.includes('ok');
+  const contenders: Contender[] = [
+    { label: 'node', command: node, args: ['-e', '0'] },
+    {
+      label: 'version',
+      command: node,
+      args: [codexBin, '--version'],
+      check: (out) => out.startsWith('codex-cli '),
+    },
+    { label: 'floor', command: node, args: [floorScript, 'say ok'], check: saysOk },
+    { label: 'exec', command: node, args: [codexBin, ...execArgs], check: saysOk },
+  ];
+  const reference = flags.reference === undefined ? undefined : path.resolve(flags.reference);
+  if (reference !== undefined) {
+    const [command, prefix] = /\.[cm]?js$/.test(reference) ? [node, [reference]] : [reference, []];
+    contenders.push({ label: 'reference', command, args: [...prefix, ...execArgs], check: saysOk });
   }
+  const samples = await measureAlternately(contenders, options, runs);
+  const get = (label: string): Sample[] | { skipped: string } =>
+    samples.get(label) ?? { skipped: 'not run' };
 
   const section: Section = {
     runs,
+    order: 'alternating: one run of each per round, ratios are medians of per-round ratios',
     peak_rss_source: timeBin ? `${timeBin} -f %M` : 'unavailable (no GNU time)',
-    node_e_0: baseline,
-    codex_version: {
-      ...version,
-      wall_ratio_vs_node: ratio(version.wall_median_ms, baseline.wall_median_ms),
-      rss_ratio_vs_node: ratio(version.peak_rss_median_mib, baseline.peak_rss_median_mib),
-    },
   };
-  const lines = [
-    `node -e 0:      wall ${baseline.wall_median_ms} ms, peak RSS ${baseline.peak_rss_median_mib ?? 'n/a'} MiB (medians of ${runs})`,
-    `codex --version: wall ${version.wall_median_ms} ms (x${ratio(version.wall_median_ms, baseline.wall_median_ms)}), peak RSS ${version.peak_rss_median_mib ?? 'n/a'} MiB (x${ratio(version.peak_rss_median_mib, baseline.peak_rss_median_mib)})`,
-  ];
-  if ('skipped' in exec) {
-    section['codex_exec'] = exec;
-    lines.push(`codex exec: skipped: ${exec.skipped}`);
-  } else {
-    section['codex_exec'] = {
-      ...exec,
-      wall_ratio_vs_node: ratio(exec.wall_median_ms, baseline.wall_median_ms),
-      rss_ratio_vs_node: ratio(exec.peak_rss_median_mib, baseline.peak_rss_median_mib),
-    };
-    lines.push(
-      `codex exec:      wall ${exec.wall_median_ms} ms (x${ratio(exec.wall_median_ms, baseline.wall_median_ms)}), peak RSS ${exec.peak_rss_median_mib ?? 'n/a'} MiB (x${ratio(exec.peak_rss_median_mib, baseline.peak_rss_median_mib)})`,
-    );
-  }
-
-  if (flags.reference !== undefined) {
-    const reference = path.resolve(flags.reference);
-    const [command, prefix] = /\.[cm]?js$/.test(reference) ? [node, [reference]] : [reference, []];
-    try {
-      const theirs = await measureMany(
-        'reference',
-        command,
-        [...prefix, ...execArgs],
-        options,
-        runs,
-        (out) => out.includes('ok'),
-      );
-      const ours = 'skipped' in exec ? null : exec;
+  const lines: string[] = [];
+  const describe = (name: string, label: string, versus?: { label: string; name: string }) => {
+    const own = get(label);
+    if (!Array.isArray(own)) {
+      section[name] = own;
+      lines.push(`${name}: skipped: ${own.skipped}`);
+      return;
+    }
+    const entry: Record<string, unknown> = { ...figures(own) };
+    let text = `${name}: wall ${entry['wall_median_ms']} ms, peak RSS ${entry['peak_rss_median_mib'] ?? 'n/a'} MiB`;
+    const other = versus === undefined ? undefined : get(versus.label);
+    if (versus !== undefined && Array.isArray(other)) {
+      const ratios = pairedRatios(own, other);
+      entry[`wall_ratio_vs_${versus.name}`] = ratios.wall;
+      entry[`rss_ratio_vs_${versus.name}`] = ratios.rss;
+      text += ` (vs ${versus.name}: wall x${ratios.wall}, peak RSS x${ratios.rss})`;
+    }
+    section[name] = entry;
+    lines.push(text);
+  };
+  describe('node_e_0', 'node');
+  describe('floor', 'floor');
+  describe('codex_version', 'version', { label: 'node', name: 'node' });
+  describe('codex_exec', 'exec', { label: 'floor', name: 'floor' });
+  if (reference !== undefined) {
+    describe('reference_exec', 'reference');
+    const ours = get('exec');
+    const theirs = get('reference');
+    if (Array.isArray(ours) && Array.isArray(theirs)) {
+      const ratios = pairedRatios(ours, theirs);
       section['reference_exec'] = {
         binary: reference,
-        ...theirs,
-        our_over_their_wall: ratio(ours?.wall_median_ms ?? null, theirs.wall_median_ms),
-        our_over_their_rss: ratio(ours?.peak_rss_median_mib ?? null, theirs.peak_rss_median_mib),
+        ...(section['reference_exec'] as Section),
+        our_over_their_wall: ratios.wall,
+        our_over_their_rss: ratios.rss,
       };
-      lines.push(
-        `reference exec (${reference}): wall ${theirs.wall_median_ms} ms, peak RSS ${theirs.peak_rss_median_mib ?? 'n/a'} MiB`,
-        `ours/theirs: wall x${ratio(ours?.wall_median_ms ?? null, theirs.wall_median_ms)}, peak RSS x${ratio(ours?.peak_rss_median_mib ?? null, theirs.peak_rss_median_mib)}`,
-      );
-    } catch (error) {
-      section['reference_exec'] = { binary: reference, skipped: (error as Error).message };
-      lines.push(`reference exec: skipped: ${(error as Error).message}`);
+      lines.push(`codex exec / reference exec: wall x${ratios.wall}, peak RSS x${ratios.rss}`);
     }
   }
   results['cli'] = section;
-  print(`CLI (${runs} runs each, medians)`, lines);
+  print(`CLI (${runs} alternating rounds, medians)`, lines);
+}
+
+/** `codex app-server` through 1,000 turns over JSON-RPC stdio: turns/s and RSS after warm-up and at the end. */
+async function benchAppServer(): Promise<void> {
+  if (!existsSync(codexBin)) {
+    skipped('app_server', `${path.relative(repoRoot, codexBin)} is not built (run pnpm build)`);
+    return;
+  }
+  await using server = await startResponsesServer();
+  await using temp = await makeTempDir('codex-bench-app-server-');
+  await writeFile(
+    path.join(temp.dir, 'config.toml'),
+    [
+      'model = "gpt-bench"',
+      'model_provider = "bench"',
+      '[model_providers.bench]',
+      'name = "Bench"',
+      `base_url = ${JSON.stringify(server.url)}`,
+      'experimental_bearer_token = "bench-token"',
+      'request_max_retries = 0',
+      'stream_max_retries = 0',
+      '',
+    ].join('\n'),
+  );
+  const turns = Math.max(100, Math.round(1000 * scale));
+  const figures = await runAppServerTurns({ codexBin, home: temp.dir, turns, warmUpTurns: 100 });
+  results['app_server'] = figures;
+  print(
+    `codex app-server (${figures.turns} turns after ${figures.warm_up_turns} warm-up, loopback)`,
+    [
+      `${figures.turns_per_second} turns/s`,
+      `RSS after warm-up ${figures.rss_after_warm_up_mib ?? 'n/a'} MiB, after the turns ${figures.rss_after_turns_mib ?? 'n/a'} MiB (growth ${figures.rss_growth_mib ?? 'n/a'} MiB)`,
+    ],
+  );
 }
 
 /** resolve() waits with a 300 ms helper, 2 s tokens and a caller every 100 ms (see refresh-ahead.ts). */
@@ -516,13 +583,16 @@ const benches: readonly [string, () => Promise<void>][] = [
   ['request_path', benchRequestPath],
   ['sse_parser', benchSseParser],
   ['cli', benchCli],
+  ['app_server', benchAppServer],
 ];
 
 const started = nowMs();
 console.log(
   `codex-ts bench: node ${process.version}, ${os.platform()} ${os.arch()}, ${os.cpus().length} CPUs${flags.quick ? ', --quick' : ''}`,
 );
+const only = flags.only?.split(',');
 for (const [name, bench] of benches) {
+  if (only !== undefined && !only.includes(name)) continue;
   try {
     await bench();
   } catch (error) {
@@ -542,8 +612,8 @@ const document = {
   total_seconds: totalSeconds,
   results,
 };
-if (flags.quick) {
-  console.log('results: not written (--quick)');
+if (flags.quick || only !== undefined) {
+  console.log('results: not written (--quick or --only)');
   process.exit(0);
 }
 await mkdir(path.dirname(resultsFile), { recursive: true });

@@ -31,7 +31,7 @@ import {
 import { type RetryNotice, sendWithRecovery } from './request-loop.ts';
 import {
   type OutputItem,
-  parseResponsesSse,
+  parseResponsesSseBatches,
   type ResponseEvent,
   type TokenUsage,
 } from './response-events.ts';
@@ -207,10 +207,11 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     if (signal?.aborted) throw abortError(signal);
   }
 
+  // events arrive one array per chunk read: one await per chunk, not per event
   async function* stream(
     request: TurnRequest,
     signal?: AbortSignal,
-  ): AsyncGenerator<ResponseEvent, void, undefined> {
+  ): AsyncGenerator<ResponseEvent[], void, undefined> {
     const sessionId = request.sessionId ?? defaultSessionId;
     const body = JSON.stringify(
       buildResponsesBody(request, {
@@ -242,7 +243,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     } catch (error) {
       throw new RequestPhaseFailure(error);
     }
-    yield* parseResponsesSse(responseBody, {
+    yield* parseResponsesSseBatches(responseBody, {
       idleTimeoutMs,
       ...(signal === undefined ? {} : { signal }),
     });
@@ -256,27 +257,29 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     const items: OutputItem[] = [];
     let text = '';
     let deltas = '';
-    for await (const event of stream(request, signal)) {
-      onEvent?.(event);
-      switch (event.type) {
-        case 'output_text_delta':
-          deltas += event.delta;
-          break;
-        case 'output_item_done': {
-          items.push(event.item);
-          const message = assistantText(event.item);
-          if (message !== undefined) text = message;
-          break;
+    for await (const events of stream(request, signal)) {
+      for (const event of events) {
+        onEvent?.(event);
+        switch (event.type) {
+          case 'output_text_delta':
+            deltas += event.delta;
+            break;
+          case 'output_item_done': {
+            items.push(event.item);
+            const message = assistantText(event.item);
+            if (message !== undefined) text = message;
+            break;
+          }
+          case 'completed':
+            return {
+              responseId: event.responseId,
+              text: text === '' && items.length === 0 ? deltas : text,
+              items,
+              usage: event.usage,
+            };
+          default:
+            break;
         }
-        case 'completed':
-          return {
-            responseId: event.responseId,
-            text: text === '' && items.length === 0 ? deltas : text,
-            items,
-            usage: event.usage,
-          };
-        default:
-          break;
       }
     }
     // parseResponsesSse throws unless it saw `completed`, so this is unreachable
@@ -287,7 +290,9 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     authSource: source.kind,
     async *stream(request, signal) {
       try {
-        yield* stream(request, signal);
+        for await (const events of stream(request, signal)) {
+          for (const event of events) yield event;
+        }
       } catch (error) {
         throw error instanceof RequestPhaseFailure ? error.error : error;
       }

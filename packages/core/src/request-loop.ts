@@ -1,6 +1,6 @@
 import type { ErrorBody } from '@codex/protocol';
 import { parseErrorBody } from '@codex/protocol';
-import { type Dispatcher, request as undiciRequest } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Credential, CredentialSource } from './credential-source.ts';
 import {
   CyberPolicyError,
@@ -17,6 +17,7 @@ import {
 } from './errors.ts';
 import { errorText, isTlsError } from './response-events.ts';
 import { backoffDelayMs, parseRetryAfter } from './retry-policy.ts';
+import { request as undiciRequest } from './undici-request.ts';
 
 /** A transport-level retry about to wait `delayMs` (status null: a network error). */
 export type RetryNotice = {
@@ -160,7 +161,7 @@ export async function sendWithRecovery(
         signal,
         headersTimeout: Math.max(1, options.headersTimeoutMs),
         bodyTimeout: 0,
-        ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+        dispatcher: options.dispatcher,
       });
     } catch (error) {
       if (signal?.aborted) throw aborted(signal);

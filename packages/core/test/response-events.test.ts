@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import {
   ContextWindowExceededError,
   CyberPolicyError,
@@ -145,5 +146,84 @@ describe('parseResponsesSse', () => {
     expect((error as Error).message).toBe(
       'stream disconnected before completion: idle timeout waiting for SSE',
     );
+  });
+
+  it('reads the event-stream line rules: CRLF, CR (also split across chunks), comments, several data lines', async () => {
+    const delta = (text: string) => JSON.stringify(responseEvents.textDelta(text));
+    const completed = JSON.stringify(responseEvents.completed('resp_lines'));
+    const events = await collect(
+      chunks(
+        ': a comment\r\n',
+        `event: response.output_text.delta\r\ndata: ${delta('crlf')}\r\n\r\n`,
+        `data:${delta('no space')}\r`,
+        `\r`, // CR CR: the line ends, then a blank line ends the event
+        `data: ${delta('split cr').slice(0, 10)}`,
+        `${delta('split cr').slice(10)}\r`,
+        '\n\n', // CRLF split across chunks, then LF: one blank line
+        'data: {"type": "response.output_text.delta",\ndata: "delta": "two lines"}\n\n',
+        'id: 7\nretry: 10\ndata\n\n', // a data field without a value: not JSON, skipped
+        `data: ${completed}\n\n`,
+      ),
+    );
+
+    expect(events).toEqual([
+      { type: 'output_text_delta', delta: 'crlf' },
+      { type: 'output_text_delta', delta: 'no space' },
+      { type: 'output_text_delta', delta: 'split cr' },
+      { type: 'output_text_delta', delta: 'two lines' },
+      expect.objectContaining({ type: 'completed', responseId: 'resp_lines' }),
+    ]);
+  });
+
+  it('delivers the events before a response.failed in the same chunk, then fails', async () => {
+    const seen: ResponseEvent[] = [];
+    const text = [
+      responseEvents.created('resp_failed'),
+      responseEvents.textDelta('partial'),
+      responseEvents.failed('server_error', 'boom'),
+    ]
+      .map(toSseFrame)
+      .join('');
+
+    const error = await (async () => {
+      for await (const event of parseResponsesSse(chunks(text))) seen.push(event);
+    })().catch((caught: unknown) => caught);
+
+    expect(seen.map((event) => event.type)).toEqual(['created', 'output_text_delta']);
+    expect((error as Error).message).toContain('boom');
+  });
+
+  it('fails with the idle-timeout text on a stream that stalls, and destroys it', async () => {
+    const stream = new PassThrough();
+    stream.write(toSseFrame(responseEvents.created()));
+
+    const error = await (async () => {
+      for await (const _event of parseResponsesSse(stream, { idleTimeoutMs: 20 })) {
+        // drain
+      }
+    })().catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(StreamError);
+    expect((error as Error).message).toBe(
+      'stream disconnected before completion: idle timeout waiting for SSE',
+    );
+    expect(stream.destroyed).toBe(true);
+  });
+
+  it('keeps a multi-byte character whole when a chunk ends inside it', async () => {
+    const bytes = new TextEncoder().encode(
+      [responseEvents.textDelta('héllo 🙂'), responseEvents.completed('resp_utf8')]
+        .map(toSseFrame)
+        .join(''),
+    );
+    const emoji = bytes.indexOf(0xf0); // the first byte of the 4-byte emoji
+    async function* split(): AsyncGenerator<Uint8Array> {
+      yield bytes.subarray(0, emoji + 2);
+      yield bytes.subarray(emoji + 2);
+    }
+
+    const events = await collect(split());
+
+    expect(events[0]).toEqual({ type: 'output_text_delta', delta: 'héllo 🙂' });
   });
 });

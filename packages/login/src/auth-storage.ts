@@ -68,7 +68,8 @@ export function parseAuthDotJson(text: string, source: string): AuthDotJson {
   } catch {
     throw new AuthStorageError(`${printable(source)} is not valid JSON; ${AUTH_RECOVERY_HINT}`);
   }
-  const parsed = AuthDotJsonSchema.safeParse(value);
+  // parsed once per read: zod's compiled fast path would cost more than it saves (jitless)
+  const parsed = AuthDotJsonSchema.safeParse(value, { jitless: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? ` at \`${issue.path.join('.')}\`` : '';

@@ -1,6 +1,5 @@
 import { STATUS_CODES } from 'node:http';
 import { parseErrorBody, Secret } from '@codex/protocol';
-import { fetch } from 'undici';
 import {
   REFRESH_TOKEN_MESSAGES,
   RefreshTokenFailedError,
@@ -77,6 +76,8 @@ export async function postOAuth(
   const timeout = AbortSignal.timeout(timeoutMs);
   const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
   try {
+    // loaded on first use: undici's index (fetch, web streams, zlib) is not needed by a model turn
+    const { fetch } = await import('undici');
     const response = await fetch(url, {
       method: 'POST',
       headers: { ...headers(), 'content-type': init.contentType ?? 'application/json' },

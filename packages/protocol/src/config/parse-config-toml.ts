@@ -64,7 +64,13 @@ export function validateConfigToml(value: unknown, options: ConfigParseOptions):
 
   const base = { baseDir: options.configDir, homeDir: options.homeDir ?? homedir() };
   const result = withPathBase(base, () =>
-    ConfigTomlSchema.safeParse(cleaned, { error: configErrorMap, reportInput: true }),
+    // jitless: zod's compiled fast path costs a `new Function` per object schema on first use,
+    // more than it saves for a file parsed once per process
+    ConfigTomlSchema.safeParse(cleaned, {
+      error: configErrorMap,
+      reportInput: true,
+      jitless: true,
+    }),
   );
   if (!result.success) throw zodIssuesToConfigError(result.error.issues);
 

@@ -1,0 +1,94 @@
+/** Receives text chunks of an event stream; calls back with each complete event's data. */
+export interface SseDataParser {
+  feed(text: string): void;
+}
+
+const LINE_FEED = 10;
+const COLON = 58;
+const SPACE = 32;
+
+/**
+ * Splits event-stream text into the `data` of each event, as the WHATWG rules read it: lines end with
+ * CRLF, LF or CR (also across chunks), `:` lines are comments, several `data:` lines join with `\n`, one
+ * space after the colon is dropped, and a blank line ends an event (one without data is not reported).
+ * The other fields (`event`, `id`, `retry`) are skipped: the Responses API names each event in its data.
+ *
+ * One pass over each chunk with `indexOf`; the only allocation per event is its data string.
+ */
+export function createSseDataParser(onData: (data: string) => void): SseDataParser {
+  let carry = ''; // an unfinished line from the previous chunk
+  let data: string | null = null; // the current event's data so far
+  let afterCarriageReturn = false; // the previous chunk ended with CR: a leading LF belongs to it
+
+  const line = (text: string, start: number, end: number): void => {
+    if (start === end) {
+      if (data !== null) {
+        const complete = data;
+        data = null;
+        onData(complete);
+      }
+      return;
+    }
+    const first = text.charCodeAt(start);
+    if (first === COLON) return;
+    // the common case first: `data:` at the start of the line
+    let valueStart: number;
+    if (
+      first === 100 && // d
+      end - start >= 5 &&
+      text.charCodeAt(start + 4) === COLON &&
+      text.startsWith('data', start)
+    ) {
+      valueStart = start + 5;
+    } else {
+      const colon = text.indexOf(':', start);
+      const nameEnd = colon === -1 || colon > end ? end : colon;
+      if (nameEnd - start !== 4 || !text.startsWith('data', start)) return;
+      valueStart = nameEnd === end ? end : nameEnd + 1;
+    }
+    if (valueStart < end && text.charCodeAt(valueStart) === SPACE) valueStart += 1;
+    const value = text.slice(valueStart, end);
+    data = data === null ? value : `${data}\n${value}`;
+  };
+
+  return {
+    feed(chunk: string): void {
+      let text = chunk;
+      let position = 0;
+      if (afterCarriageReturn && text.charCodeAt(0) === LINE_FEED) position = 1;
+      afterCarriageReturn = false;
+      if (carry !== '') {
+        text = carry + text.slice(position);
+        position = 0;
+        carry = '';
+      }
+      const length = text.length;
+      // the carry holds no CR (every CR ends a line), so the fresh chunk tells whether there is one;
+      // searching the flat chunk is far cheaper than searching the joined string
+      let nextCarriageReturn = chunk.includes('\r') ? text.indexOf('\r', position) : -1;
+      while (position < length) {
+        let end = text.indexOf('\n', position);
+        if (nextCarriageReturn !== -1 && nextCarriageReturn < position) {
+          nextCarriageReturn = text.indexOf('\r', position);
+        }
+        let next: number;
+        if (nextCarriageReturn !== -1 && (end === -1 || nextCarriageReturn < end)) {
+          end = nextCarriageReturn;
+          if (end + 1 === length) {
+            afterCarriageReturn = true;
+            next = length;
+          } else {
+            next = text.charCodeAt(end + 1) === LINE_FEED ? end + 2 : end + 1;
+          }
+        } else if (end === -1) {
+          carry = text.slice(position);
+          return;
+        } else {
+          next = end + 1;
+        }
+        line(text, position, end);
+        position = next;
+      }
+    },
+  };
+}
