@@ -13,6 +13,7 @@ import {
   makeCodexHome,
   RUN_TIMEOUT_MS,
   recordedPids,
+  recordRun,
   runExec,
 } from './helpers/cli.ts';
 import { mockProviderConfig, openAiConfig, writeCanaryTokenScript } from './helpers/config.ts';
@@ -33,7 +34,7 @@ async function runCodex(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<CodexResult> {
-  return (await execaNode(codexBin, [...args], {
+  const result = (await execaNode(codexBin, [...args], {
     cwd: home.dir,
     env: {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
@@ -47,6 +48,7 @@ async function runCodex(
     timeout: RUN_TIMEOUT_MS,
     all: true,
   })) as CodexResult;
+  return recordRun(home, result);
 }
 
 /** `[model_providers.keyed]`: the key comes from `$CORP_KEY`. */

@@ -101,9 +101,9 @@ describe('codex exec against a broken provider', () => {
     const result = await runExec(home);
 
     expectFailure(result, 'stream disconnected before completion');
-    // no headers within the idle timeout is a transport error: (1 + request_max_retries) attempts
-    // for each of the (1 + stream_max_retries) turns
-    expect(requests()).toBe(4);
+    // no headers within the idle timeout is a transport error: 1 + request_max_retries attempts, and the
+    // turn does not retry a request that spent its retries (improvement 14)
+    expect(requests()).toBe(2);
     expect(new Set(authorizations())).toEqual(new Set([`Bearer ${CANARY}`]));
     await expectNoProcessLeft(home);
   });
@@ -132,8 +132,8 @@ describe('codex exec against a broken provider', () => {
     const result = await runExec(home);
 
     expectFailure(result, /500|high demand/);
-    // request_max_retries = 1: the request and one retry, for each of the 1 + stream_max_retries turns
-    expect(requests()).toBe(4);
+    // request_max_retries = 1: the request and one retry; no second layer at the turn (improvement 14)
+    expect(requests()).toBe(2);
     expect(new Set(authorizations())).toEqual(new Set([`Bearer ${CANARY}`]));
     await expectNoProcessLeft(home);
   });

@@ -18,6 +18,7 @@ import {
   makeCodexHome,
   RUN_TIMEOUT_MS,
   recordedPids,
+  recordRun,
   runExec,
 } from './helpers/cli.ts';
 import { mockProviderConfig, writeCanaryTokenScript, writeTokenScript } from './helpers/config.ts';
@@ -307,14 +308,17 @@ describe('hostile local files and URLs (issue 17, class 7)', () => {
     await home.writeConfig(`openai_base_url = ${JSON.stringify(server.url)}\n`);
     execFileSync('mkfifo', [path.join(home.dir, 'auth.json')]);
 
-    const result = await execaNode(codexBin, args, {
-      cwd: home.dir,
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home.dir, CODEX_HOME: home.dir },
-      extendEnv: false,
-      stdin: 'ignore',
-      reject: false,
-      timeout: RUN_TIMEOUT_MS,
-    });
+    const result = recordRun(
+      home,
+      await execaNode(codexBin, args, {
+        cwd: home.dir,
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home.dir, CODEX_HOME: home.dir },
+        extendEnv: false,
+        stdin: 'ignore',
+        reject: false,
+        timeout: RUN_TIMEOUT_MS,
+      }),
+    );
 
     expect(result.timedOut).toBe(false);
     expect(result.exitCode, String(result.stderr)).toBe(code);

@@ -77,7 +77,7 @@ export async function postOAuth(
   const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
   try {
     // loaded on first use: undici's index (fetch, web streams, zlib) is not needed by a model turn
-    const { fetch } = await import('undici');
+    const { fetch } = await import('./undici-fetch.ts');
     const response = await fetch(url, {
       method: 'POST',
       headers: { ...headers(), 'content-type': init.contentType ?? 'application/json' },

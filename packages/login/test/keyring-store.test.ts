@@ -88,7 +88,7 @@ describe.skipIf(unavailable !== null)('the OS keyring (Secret Service on a priva
     });
     const auth = await manager.auth();
     expect(auth?.mode).toBe('chatgpt');
-    expect(auth?.mode === 'chatgpt' ? auth.accessToken : null).toBe('keyring-access');
+    expect(auth?.mode === 'chatgpt' ? auth.accessToken.reveal() : null).toBe('keyring-access');
 
     expect(await storage.delete()).toBe(true);
     expect(await storage.load()).toBeNull();

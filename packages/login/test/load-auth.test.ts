@@ -46,7 +46,7 @@ async function source(setup: Setup): Promise<AuthSource> {
     enableCodexApiKeyEnv: setup.enableCodexApiKeyEnv ?? true,
     storeMode: setup.storeMode ?? 'file',
     env: setup.env ?? {},
-    storage: {},
+    storage: { keyring: null }, // no OS keyring: these cases are about precedence, not the keyring
   };
 }
 

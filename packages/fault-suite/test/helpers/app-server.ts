@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { execaNode } from 'execa';
 import { onTestFinished } from 'vitest';
-import { CANARY, type CodexHome, codexBin, RUN_TIMEOUT_MS } from './cli.ts';
+import { CANARY, type CodexHome, codexBin, RUN_TIMEOUT_MS, recordRun } from './cli.ts';
 
 export type Message = Record<string, unknown>;
 
@@ -39,6 +39,17 @@ export function startAppServer(home: CodexHome, env: Record<string, string> = {}
     child.kill('SIGKILL');
   });
   const lines: string[] = [];
+  const errorLines: string[] = [];
+  createInterface({ input: child.stderr }).on('line', (line) => errorLines.push(line));
+  // the canary check at the end of the test reads what the server wrote by then
+  recordRun(home, {
+    get stdout() {
+      return lines.join('\n');
+    },
+    get stderr() {
+      return errorLines.join('\n');
+    },
+  });
   const messages: Message[] = [];
   const waiters: { predicate: (message: Message) => boolean; resolve: (m: Message) => void }[] = [];
   createInterface({ input: child.stdout }).on('line', (line) => {

@@ -28,7 +28,7 @@ export interface CodexHome {
   /** `$CODEX_HOME` (also used as `$HOME`, so nothing under the real home is read). */
   readonly dir: string;
   /** Every `codex` run against this home, in order (checked for the canary when the test ends). */
-  readonly runs: CodexResult[];
+  readonly runs: RunOutput[];
   /** Where scripts append the pids of every process they start. */
   readonly pidFile: string;
   writeConfig(toml: string): Promise<void>;
@@ -57,6 +57,22 @@ export async function makeCodexHome(): Promise<CodexHome> {
 }
 
 export type CodexResult = Result<{ reject: false; timeout: number; all: true }>;
+
+/** What a run left to check for the canary: its output streams, execa's message and the command line. */
+export type RunOutput = {
+  readonly stdout?: unknown;
+  readonly stderr?: unknown;
+  readonly all?: unknown;
+  readonly message?: unknown;
+  /** The command line as execa shows it: the test's own input, not codex output. */
+  readonly command?: string;
+};
+
+/** Records a run a test started itself, so the canary check at the end covers it. */
+export function recordRun<T extends RunOutput>(home: CodexHome, run: T): T {
+  home.runs.push(run);
+  return run;
+}
 
 /** Runs `codex exec <prompt>` against `home`, never inheriting the real environment. */
 export async function runExec(
@@ -107,7 +123,11 @@ const TEST_INPUTS = /^(auth\.json(\..*)?|config\.toml|token\.sh|pids|.*\.(sh|jso
 export async function expectNoLeakInHome(home: CodexHome): Promise<void> {
   expect(home.runs.length, 'codex never ran against this home').toBeGreaterThan(0);
   for (const [index, run] of home.runs.entries()) {
-    for (const text of [run.stdout, run.stderr, run.all, run.message]) {
+    // execa's message starts with the command line, which holds the test's own arguments
+    const message = String(run.message ?? '')
+      .split(run.command ?? '\u0000')
+      .join('');
+    for (const text of [run.stdout, run.stderr, run.all, message]) {
       expect(String(text ?? ''), `run ${index}`).not.toContain(CANARY_MIDDLE);
     }
   }

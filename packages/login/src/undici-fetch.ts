@@ -1,0 +1,4 @@
+// Imported lazily by the OAuth calls: undici's index (fetch, web streams, zlib) is not needed by a model
+// turn. A module of ours in between keeps the named export intact in the CLI bundle, where a dynamic
+// import of undici's CommonJS index yields only a default export.
+export { fetch } from 'undici';
