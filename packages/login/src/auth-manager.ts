@@ -15,12 +15,7 @@ import {
   sameCredentials,
   withAuthFileLock,
 } from './chatgpt-token-refresh.ts';
-import {
-  type CodexAuth,
-  codexAuthAccountId,
-  codexAuthFromApiKey,
-  TOKEN_DATA_UNAVAILABLE,
-} from './codex-auth.ts';
+import { type CodexAuth, codexAuthAccountId, TOKEN_DATA_UNAVAILABLE } from './codex-auth.ts';
 import { ACCOUNT_CHANGED_MESSAGE, RefreshTokenFailedError, TransientAuthError } from './errors.ts';
 import type { ExternalAuth, ExternalAuthTokens } from './external-auth.ts';
 import { type AuthSource, type Env, type LoadedAuth, loadAuth, loadAuthSync } from './load-auth.ts';

@@ -2,10 +2,8 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  AuthCommandError,
   AuthManager,
   bearerToken,
-  createBearerTokenRefresher,
   EphemeralAuthStorage,
   ExternalAuthTokens,
   loadAuthDotJson,
@@ -17,15 +15,7 @@ import {
 import type { AuthDotJson } from '@codex/protocol';
 import { describe, expect, it } from 'vitest';
 import { authDotJsonFromExternalTokens } from '../src/codex-auth.ts';
-import {
-  authConfig,
-  chatgptJwt,
-  StaticChatgptAuth,
-  scriptRuns,
-  tempDir,
-  writeScript,
-  writeTokenScript,
-} from './helpers/fixtures.ts';
+import { chatgptJwt, StaticChatgptAuth, tempDir } from './helpers/fixtures.ts';
 
 function chatgptRecord(overrides: Partial<AuthDotJson> = {}): AuthDotJson {
   return {

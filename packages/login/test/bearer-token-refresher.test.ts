@@ -3,7 +3,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   AuthCommandError,
-  AuthManager,
   clearProviderBearerRefreshers,
   createBearerTokenRefresher,
   providerBearerRefresher,

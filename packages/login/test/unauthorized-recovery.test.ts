@@ -1,6 +1,5 @@
 import {
   AuthManager,
-  createBearerTokenRefresher,
   ExternalAuthTokens,
   type KeyringStore,
   loginWithApiKey,
@@ -10,13 +9,7 @@ import {
 import type { AuthDotJson } from '@codex/protocol';
 import { fakeJwt } from '@codex/test-support';
 import { describe, expect, it } from 'vitest';
-import {
-  authConfig,
-  chatgptJwt,
-  StaticChatgptAuth,
-  tempDir,
-  writeTokenScript,
-} from './helpers/fixtures.ts';
+import { chatgptJwt, StaticChatgptAuth, tempDir } from './helpers/fixtures.ts';
 import { type AuthorityReply, startTokenAuthority } from './helpers/token-authority.ts';
 
 const NOW = Date.parse('2026-04-01T12:00:00Z');
