@@ -9,6 +9,7 @@ import {
   makeCodexHome,
   RUN_TIMEOUT_MS,
   recordedPids,
+  recordRun,
 } from './helpers/cli.ts';
 import { mockProviderConfig, writeTokenScript } from './helpers/config.ts';
 
@@ -46,7 +47,7 @@ describe('codex exec cancelled while the auth command runs (improvement 13)', ()
       await pidsRecorded(home, 2);
       const signalledAt = Date.now();
       child.kill(signal);
-      const result = await child;
+      const result = recordRun(home, await child);
       const exitedAt = Date.now();
 
       expect(result.exitCode, String(result.stderr)).toBe(code);

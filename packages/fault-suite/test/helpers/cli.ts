@@ -64,8 +64,9 @@ export type RunOutput = {
   readonly stderr?: unknown;
   readonly all?: unknown;
   readonly message?: unknown;
-  /** The command line as execa shows it: the test's own input, not codex output. */
+  /** The command line (plain and shell-escaped, as execa's message shows it): the test's own input. */
   readonly command?: string;
+  readonly escapedCommand?: string;
 };
 
 /** Records a run a test started itself, so the canary check at the end covers it. */
@@ -124,9 +125,10 @@ export async function expectNoLeakInHome(home: CodexHome): Promise<void> {
   expect(home.runs.length, 'codex never ran against this home').toBeGreaterThan(0);
   for (const [index, run] of home.runs.entries()) {
     // execa's message starts with the command line, which holds the test's own arguments
-    const message = String(run.message ?? '')
-      .split(run.command ?? '\u0000')
-      .join('');
+    let message = String(run.message ?? '');
+    for (const line of [run.escapedCommand, run.command]) {
+      if (line) message = message.split(line).join('');
+    }
     for (const text of [run.stdout, run.stderr, run.all, message]) {
       expect(String(text ?? ''), `run ${index}`).not.toContain(CANARY_MIDDLE);
     }
