@@ -120,7 +120,7 @@ async function main(): Promise<number> {
       `One 401, one rerun of the auth command (${commandRuns.length - 1} runs in all), one resend. ` +
         'No token appeared in any output.',
     );
-    say('With a real provider: set OPENAI_API_KEY (or run `codex login`), then');
+    say('With a real provider: set CODEX_API_KEY (or run `codex login`), then');
     say('  npx -y pnpm@10.34.8 --silent codex exec "Say hello"');
     return 0;
   } finally {

@@ -131,7 +131,11 @@ async function readConfigTable(file: string): Promise<Record<string, unknown>> {
   try {
     return parseToml(text) as Record<string, unknown>;
   } catch (error) {
-    throw new ConfigLoadError((error as Error).message, { cause: error });
+    // one line: smol-toml's message goes on to quote the offending source line, which may hold a token
+    const { line, column, message } = error as { line?: number; column?: number; message: string };
+    const reason = (message.split('\n')[0] ?? '').replace(/^Invalid TOML document: /, '');
+    const where = line === undefined ? '' : ` at line ${line}, column ${column ?? 0}`;
+    throw new ConfigLoadError(`TOML parse error${where}: ${reason}`, { cause: error });
   }
 }
 

@@ -193,6 +193,10 @@ function matcher(): RegExp | null {
 // scheme://user:password@ — the userinfo of a URL that carries a password
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:]*:[^\s/?#@]*@/gi;
 
+// ?api-key=... / &access_token=...: a query parameter whose name says it carries a credential
+const URL_CREDENTIAL_PARAM =
+  /([?&][^=&\s#]*(?:key|token|secret|sig|signature|password|passwd|auth|credential|code)[^=&\s#]*=)[^&\s#"']+/gi;
+
 // C0 controls but newline and tab, DEL and the C1 controls: what starts a terminal escape sequence
 // (ESC, CSI), rings the bell, or moves the cursor back over text already shown (CR, backspace)
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
@@ -208,7 +212,9 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 export function redact(text: string): string {
   if (text === '') return text;
   // a password in a URL (`https://user:pass@host`) is a secret too, whether or not it is registered
-  const scrubbed = text.includes('@') ? text.replace(URL_PASSWORD, `$1${REDACTED}@`) : text;
+  let scrubbed = text.includes('@') ? text.replace(URL_PASSWORD, `$1${REDACTED}@`) : text;
+  // and so is a query parameter named for one (`?api-key=...`), as some gateways take keys
+  if (scrubbed.includes('=')) scrubbed = scrubbed.replace(URL_CREDENTIAL_PARAM, `$1${REDACTED}`);
   const regex = matcher();
   if (regex === null) return scrubbed;
   regex.lastIndex = 0;

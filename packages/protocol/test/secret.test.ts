@@ -142,3 +142,25 @@ describe('untrusted text in messages (security)', () => {
     expect(escapeControlCharacters('plain text')).toBe('plain text');
   });
 });
+
+describe('redact URLs', () => {
+  it.each([
+    [
+      'http://127.0.0.1:9/v1/responses?api-key=qsecret-KEY-999',
+      'http://127.0.0.1:9/v1/responses?api-key=[REDACTED]',
+    ],
+    [
+      'https://h/x?api-version=2025&access_token=abc.def&x=1',
+      'https://h/x?api-version=2025&access_token=[REDACTED]&x=1',
+    ],
+    ['https://user:pa55@h/x', 'https://[REDACTED]@h/x'],
+  ])('redacts the credential in %s', (url, shown) => {
+    expect(redact(`url: ${url}`)).toBe(`url: ${shown}`);
+  });
+
+  it('keeps ordinary query parameters', () => {
+    expect(redact('https://h/v1/responses?api-version=2025-04-01')).toBe(
+      'https://h/v1/responses?api-version=2025-04-01',
+    );
+  });
+});

@@ -119,7 +119,7 @@ async function loginStatus(overrides: readonly string[], io: CliIo): Promise<num
       io.stderr.write(`${slowCommandText(slow)}\n`);
     });
     try {
-      await refresher.resolve();
+      await refresher.resolve({ signal: io.signal });
     } catch (error) {
       io.stderr.write(`The auth command failed: ${describeError(error, io.env)}\n`);
       return 1;
