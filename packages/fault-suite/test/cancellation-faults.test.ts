@@ -24,25 +24,35 @@ async function pidsRecorded(home: CodexHome, count: number): Promise<void> {
 
 describe('codex exec cancelled while the auth command runs (improvement 13)', () => {
   it.each([
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
+    ['SIGINT', 130, 'exec'],
+    ['SIGTERM', 143, 'exec'],
+    ['SIGINT', 130, 'login status'],
+    ['SIGTERM', 143, 'login status'],
   ] as const)(
-    'on %s kills the command process group and exits %i at once',
-    async (signal, code) => {
+    'on %s kills the command process group and exits %i at once (%s)',
+    async (signal, code, command) => {
       const server = await startResponsesServer();
       onTestFinished(() => server.close());
       const home = await makeCodexHome();
       await home.writeConfig(mockProviderConfig(server.url, { timeoutMs: 60_000 }));
       // the issue's command: `sh -c 'sleep 30 & wait'`, recording both pids
       await writeTokenScript(home, ['sleep 30 &', 'echo $! >> "$PIDFILE"', 'wait'].join('\n'));
-      const child = execaNode(codexBin, ['exec', 'say ok'], {
-        cwd: home.dir,
-        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home.dir, CODEX_HOME: home.dir },
-        extendEnv: false,
-        stdin: 'ignore',
-        reject: false,
-        timeout: RUN_TIMEOUT_MS,
-      });
+      const child = execaNode(
+        codexBin,
+        command === 'exec' ? ['exec', 'say ok'] : ['login', 'status'],
+        {
+          cwd: home.dir,
+          env: {
+            PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+            HOME: home.dir,
+            CODEX_HOME: home.dir,
+          },
+          extendEnv: false,
+          stdin: 'ignore',
+          reject: false,
+          timeout: RUN_TIMEOUT_MS,
+        },
+      );
 
       await pidsRecorded(home, 2);
       const signalledAt = Date.now();
