@@ -26,4 +26,12 @@ describe('ConfigError', () => {
     expect(error).not.toHaveProperty('line');
     expect(error).not.toHaveProperty('column');
   });
+
+  it('keeps a cause only when one is given', () => {
+    const cause = new Error('inner');
+
+    expect(new ConfigError('x', { cause }).cause).toBe(cause);
+    expect(Object.hasOwn(new ConfigError('x'), 'cause')).toBe(false);
+    expect(Object.hasOwn(new ConfigError('x', { keyPath: 'a' }), 'cause')).toBe(false);
+  });
 });

@@ -63,7 +63,15 @@ describe('builtInModelProviders', () => {
     expect(providers['lmstudio']?.base_url).toBe('http://gpu-box:9000/v1');
   });
 
+  it('sends version 0.0.0 from the openai provider when no version is given', () => {
+    expect(builtInModelProviders({ env: {} })['openai']?.http_headers).toEqual({
+      version: '0.0.0',
+    });
+  });
+
   it.each([
+    ['65535', 'http://localhost:65535/v1', 'http://localhost:65535/v1'],
+    ['8080x', 'http://localhost:11434/v1', 'http://localhost:1234/v1'],
     ['8080', 'http://localhost:8080/v1', 'http://localhost:8080/v1'],
     ['+81', 'http://localhost:81/v1', 'http://localhost:81/v1'],
     ['65536', 'http://localhost:11434/v1', 'http://localhost:1234/v1'],
@@ -94,6 +102,23 @@ describe('mergeModelProviders', () => {
     expect(Object.keys(merged)).toEqual(['openai', 'ollama', 'lmstudio', 'corp']);
     expect(merged['corp']?.name).toBe('Corp');
     expect(merged['openai']).toBe(builtIns['openai']);
+  });
+
+  it('also rejects an id that only the given built-ins use, on the model_providers key', () => {
+    const extra = { ...builtIns, 'corp-builtin': builtIns['openai'] as ModelProviderInfo };
+    const user = { 'corp-builtin': builtIns['ollama'] as ModelProviderInfo };
+
+    expect(() => mergeModelProviders(extra, user)).toThrow(
+      expect.objectContaining({ keyPath: 'model_providers' }),
+    );
+  });
+
+  it('returns providers that can be replaced and listed', () => {
+    const merged = mergeModelProviders(builtIns, {});
+
+    merged['openai'] = builtIns['ollama'] as ModelProviderInfo;
+    expect(merged['openai']).toBe(builtIns['ollama']);
+    expect(Object.keys(merged)).toEqual(['openai', 'ollama', 'lmstudio']);
   });
 
   it('rejects a user provider with a built-in id', () => {

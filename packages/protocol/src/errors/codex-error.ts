@@ -10,6 +10,7 @@ const brand = Symbol.for('codex.error');
 export abstract class CodexError extends Error {
   /** Stable, machine-readable discriminant; narrow with `switch (error.code)`. */
   abstract readonly code: string;
+  // Stryker disable next-line BooleanLiteral: isCodexError checks that the brand key exists, not its value
   readonly [brand] = true;
 
   constructor(message: string, options?: { cause?: unknown }) {
