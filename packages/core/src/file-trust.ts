@@ -26,7 +26,8 @@ async function distrust(file: string, uid: number): Promise<string | null> {
 }
 
 /**
- * Like ssh and git's `safe.directory`: a config that runs commands (a provider `auth.command`) is refused
+ * Like ssh and git's `safe.directory`: a config that runs commands (a provider `auth.command`), or that chooses
+ * where credentials are sent (a `base_url`, `openai_base_url`, `chatgpt_base_url`), is refused
  * when CODEX_HOME, config.toml or auth.json belongs to another user or others can write it, since whoever
  * can change them chooses what runs as this user. `CODEX_ALLOW_UNSAFE_CONFIG=1` opts out. POSIX only.
  * @throws {ConfigLoadError} one line naming the path and the fix
@@ -34,6 +35,7 @@ async function distrust(file: string, uid: number): Promise<string | null> {
 export async function assertTrustedCodexHome(
   codexHome: string,
   env: Readonly<Record<string, string | undefined>>,
+  purpose = 'run an auth command',
 ): Promise<void> {
   if (typeof process.getuid !== 'function') return;
   const optOut = env[ALLOW_UNSAFE_CONFIG_ENV_VAR];
@@ -47,7 +49,7 @@ export async function assertTrustedCodexHome(
     const reason = await distrust(file, uid);
     if (reason !== null) {
       throw new ConfigLoadError(
-        `refusing to run an auth command: ${reason}, or set ${ALLOW_UNSAFE_CONFIG_ENV_VAR}=1 if it is shared on purpose`,
+        `refusing to ${purpose}: ${reason}, or set ${ALLOW_UNSAFE_CONFIG_ENV_VAR}=1 if it is shared on purpose`,
       );
     }
   }

@@ -189,8 +189,16 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
       strict,
     });
     requireBaseUrlWithAuth(toml);
-    if (Object.values(toml.model_providers ?? {}).some((provider) => provider.auth !== undefined)) {
+    const providers = Object.values(toml.model_providers ?? {});
+    if (providers.some((provider) => provider.auth !== undefined)) {
       await assertTrustedCodexHome(codexHome, env);
+    } else if (
+      toml.openai_base_url != null ||
+      toml.chatgpt_base_url != null ||
+      providers.some((provider) => provider.base_url != null)
+    ) {
+      // whoever can edit the file could point a base_url at their server and receive the credential
+      await assertTrustedCodexHome(codexHome, env, 'send credentials to a base_url from it');
     }
     const profileName = options.profile ?? toml.profile ?? undefined;
     let profile: Profile | undefined;

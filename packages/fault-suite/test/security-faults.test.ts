@@ -285,6 +285,30 @@ describe('file trust, like ssh and git safe.directory (issue 17, class 5)', () =
     expectFailure(await runExec(home), `${auth} is writable by group or others (mode 0620)`);
   });
 
+  it('refuses a config.toml others can write that points the stored API key at a base_url', async () => {
+    const server = await startResponsesServer();
+    onTestFinished(() => server.close());
+    const home = await makeCodexHome();
+    await home.writeConfig(`openai_base_url = ${JSON.stringify(server.url)}\n`);
+    await writeFile(
+      path.join(home.dir, 'auth.json'),
+      JSON.stringify({ auth_mode: 'apikey', OPENAI_API_KEY: CANARY }),
+      { mode: 0o600 },
+    );
+    const config = path.join(home.dir, 'config.toml');
+    await chmod(config, 0o666);
+
+    const result = await runExec(home);
+
+    expectFailure(
+      result,
+      'refusing to send credentials to a base_url from it',
+      config,
+      'chmod go-w',
+    );
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('runs it with the documented opt-out, CODEX_ALLOW_UNSAFE_CONFIG=1', async () => {
     const home = await commandHome();
     await chmod(path.join(home.dir, 'config.toml'), 0o666);
