@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeScript } from '@codex/test-support';
@@ -50,6 +51,23 @@ describe('codex login / logout (built bin)', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('No API key provided via stdin.');
   });
+
+  it.each([
+    ['two lines', 'sk-aaa\nsk-bbb\n'],
+    ['an escape character', 'sk-aaa\u001b[2Jbbb\n'],
+    ['non-Latin-1 characters', 'sk-aaa\u20acbbb\n'],
+  ])(
+    'refuses a key with %s and saves nothing (a key that could never be sent)',
+    async (_name, input) => {
+      const home = await makeCodexHome();
+
+      const result = await home.run(['login', '--with-api-key'], { input });
+
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain('nothing was saved');
+      expect(existsSync(path.join(home.codexHome, 'auth.json'))).toBe(false);
+    },
+  );
 
   it('rejects the removed --api-key flag with upstream text', async () => {
     const home = await makeCodexHome();

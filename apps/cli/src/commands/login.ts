@@ -82,6 +82,14 @@ async function loginApiKey(overrides: readonly string[], io: CliIo): Promise<num
     io.stderr.write('No API key provided via stdin.\n');
     return 1;
   }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
+  if (/[\u0000-\u001f\u007f]|[^\u0000-\u00ff]/.test(apiKey)) {
+    // caught here, not at the first request: such a key could never be sent in an Authorization header
+    io.stderr.write(
+      'The API key on stdin has more than one line, control characters or characters that cannot be sent in an HTTP header; nothing was saved.\n',
+    );
+    return 1;
+  }
   const config = await loadLoginConfig(overrides, io);
   if (config.forcedLoginMethod === 'chatgpt') {
     io.stderr.write('API key login is disabled. Use ChatGPT login instead.\n');
