@@ -194,8 +194,9 @@ function matcher(): RegExp | null {
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:]*:[^\s/?#@]*@/gi;
 
 // ?api-key=... / &access_token=...: a query parameter whose name says it carries a credential
+// (`code_challenge` and `state` are not: an authorize URL the user must open stays intact)
 const URL_CREDENTIAL_PARAM =
-  /([?&][^=&\s#]*(?:key|token|secret|sig|signature|password|passwd|auth|credential|code)[^=&\s#]*=)[^&\s#"']+/gi;
+  /([?&](?:[^=&\s#]*(?:key|token|secret|password|passwd|signature|credential)|sig|auth|code)=)[^&\s#"']+/gi;
 
 // C0 controls but newline and tab, DEL and the C1 controls: what starts a terminal escape sequence
 // (ESC, CSI), rings the bell, or moves the cursor back over text already shown (CR, backspace)

@@ -164,3 +164,15 @@ describe('redact URLs', () => {
     );
   });
 });
+
+describe('redact an authorize URL', () => {
+  it('keeps code_challenge, code_challenge_method and state, which the user must open intact', () => {
+    const url =
+      'https://auth.example/oauth/authorize?response_type=code&code_challenge=abcDEF123_-&code_challenge_method=S256&state=xyz789';
+
+    expect(redact(url)).toBe(url);
+    expect(redact('http://127.0.0.1:1455/auth/callback?code=the-code-1&state=s')).toBe(
+      'http://127.0.0.1:1455/auth/callback?code=[REDACTED]&state=s',
+    );
+  });
+});
