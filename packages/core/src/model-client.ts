@@ -28,7 +28,7 @@ import {
   setHeader,
   type TurnRequest,
 } from './request-builder.ts';
-import { type RetryNotice, sendWithRecovery } from './request-loop.ts';
+import { type RetryNotice, sendWithRecovery, waitBeforeRetry } from './request-loop.ts';
 import {
   type OutputItem,
   parseResponsesSseBatches,
@@ -197,16 +197,6 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     return headers;
   }
 
-  async function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    try {
-      await sleep(ms, signal);
-    } catch (error) {
-      if (signal?.aborted) throw abortError(signal);
-      throw error;
-    }
-    if (signal?.aborted) throw abortError(signal);
-  }
-
   // events arrive one array per chunk read: one await per chunk, not per event
   async function* stream(
     request: TurnRequest,
@@ -318,7 +308,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
             message: `Reconnecting... ${retries}/${maxStreamRetries}`,
             details: (error as Error).message,
           });
-          await wait(serverDelay ?? backoffDelayMs(retries, random), signal);
+          await waitBeforeRetry(sleep, serverDelay ?? backoffDelayMs(retries, random), signal);
         }
       }
     },

@@ -107,6 +107,25 @@ function aborted(signal: AbortSignal | undefined): TurnAbortedError {
 }
 
 /**
+ * Waits `ms` between two attempts; the one place a retry sleeps (the request loop and the turn-level retry of a
+ * broken stream both call it).
+ * @throws {TurnAbortedError} when `signal` aborts during or before the wait
+ */
+export async function waitBeforeRetry(
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  try {
+    await sleep(ms, signal);
+  } catch (error) {
+    if (signal?.aborted) throw aborted(signal);
+    throw error;
+  }
+  if (signal?.aborted) throw aborted(signal);
+}
+
+/**
  * Sends one request until it gets a 2xx answer: the product's one request loop. It holds the one retry
  * budget (`maxRetries` transport retries for network errors, 429 and 5xx, honouring `Retry-After` up to 60 s),
  * asks the credential source to recover after each 401 until the source says no more, and maps a final
@@ -134,13 +153,7 @@ export async function sendWithRecovery(
       status,
       delayMs,
     });
-    try {
-      await options.sleep(delayMs, signal);
-    } catch (error) {
-      if (signal?.aborted) throw aborted(signal);
-      throw error;
-    }
-    if (signal?.aborted) throw aborted(signal);
+    await waitBeforeRetry(options.sleep, delayMs, signal);
     return true;
   };
 

@@ -123,7 +123,6 @@ export {
 export {
   escapeControlCharacters,
   isSecret,
-  liveSecretCount,
   MIN_REDACTED_LENGTH,
   REDACTED,
   redact,

@@ -230,8 +230,3 @@ export function redact(text: string): string {
 export function escapeControlCharacters(text: string): string {
   return text.replace(CONTROL, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
-
-/** How many distinct secrets {@link redact} currently scrubs; for tests and diagnostics. */
-export function liveSecretCount(): number {
-  return registry.live.size;
-}
