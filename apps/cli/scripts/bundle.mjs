@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import licensePlugin from 'esbuild-plugin-license';
+import { lazyUndiciHttp2 } from './lazy-http2.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = path.join(root, 'dist');
@@ -62,6 +63,7 @@ try {
       js: "import { createRequire as __codexCreateRequire } from 'node:module'; const require = __codexCreateRequire(import.meta.url);",
     },
     plugins: [
+      lazyUndiciHttp2(),
       licensePlugin({
         banner: `/*! <%= pkg.name %> <%= pkg.version %> | <%= pkg.license %> | bundled packages: ${noticesFile} */`,
         thirdParty: { output: { file: noticesFile, template: notices } },

@@ -1,16 +1,13 @@
 #!/usr/bin/env node
 import module from 'node:module';
-import { setFlagsFromString } from 'node:v8';
 import { run } from './cli.ts';
 import { exitCodeForSignal, InterruptedError } from './interrupt.ts';
 
 // Start-up: the subcommand chunks are imported later, inside run(), so these apply to them.
 // Node >= 22.1 caches compiled code on disk between runs; a no-op where it is missing (Node 20).
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-// undici parses HTTP with WebAssembly. With Node 20's V8 default budget a single turn makes it
-// tier up its large parser function to optimized code on a background thread, and the process
-// then waits ~60 ms at exit for that compile. Newer V8 uses this larger budget by default.
-setFlagsFromString('--wasm-tiering-budget=13000000');
+// undici's WebAssembly parser is kept on baseline code by `exec` and `app-server` once their modules
+// are loaded (wasm-tiering.ts): setting the V8 flag here would cost every later built-in its code cache.
 
 // One AbortSignal from SIGINT/SIGTERM to every auth command, token request and model request (improvement 13).
 // `on`, not `once`: execa's signal-exit (loaded with login) re-raises the signal when no other listener is left.

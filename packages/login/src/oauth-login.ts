@@ -5,7 +5,7 @@ import {
   CodexError,
   resolvedAuthMode,
 } from '@codex/protocol';
-import { fetch } from 'undici';
+import type { fetch } from './undici-fetch.ts';
 import { type AuthStorageOptions, createAuthStorage } from './auth-storage.ts';
 import { revokeAuthTokens } from './login-actions.ts';
 import type { PkceCodes } from './pkce.ts';
@@ -115,6 +115,8 @@ export async function postToIssuer(
   const timeout = AbortSignal.timeout(LOGIN_REQUEST_TIMEOUT_MS);
   let response: IssuerResponse;
   try {
+    // loaded on first use, as in token-authority.ts: a model turn never needs undici's index
+    const { fetch } = await import('./undici-fetch.ts');
     response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': body.contentType },

@@ -7,6 +7,7 @@ import { createMessageProcessor, type MessageProcessor } from '../app-server/mes
 import type { CliIo } from '../cli-io.ts';
 import { parseCommandLine } from '../parse-command-line.ts';
 import { UsageError } from '../usage.ts';
+import { keepWasmParserOnBaseline } from '../wasm-tiering.ts';
 import { loginCallbackPort } from './chatgpt-login.ts';
 import { loadLoginConfig } from './login.ts';
 
@@ -44,6 +45,7 @@ function refreshTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
  * for new ones (`account/chatgptAuthTokens/refresh`).
  */
 export async function runAppServer(argv: readonly string[], io: CliIo): Promise<number> {
+  keepWasmParserOnBaseline();
   const { values, positionals } = parseCommandLine(argv, appServerOptions, appServerUsage);
   if (values.help) {
     io.stdout.write(appServerHelp);

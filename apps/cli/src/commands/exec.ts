@@ -14,6 +14,7 @@ import { parseCommandLine } from '../parse-command-line.ts';
 import { readPrompt } from '../read-prompt.ts';
 import { describeError, errorMessage } from '../report-error.ts';
 import { execHelp, execUsage, UsageError } from '../usage.ts';
+import { keepWasmParserOnBaseline } from '../wasm-tiering.ts';
 
 const execOptions = {
   config: { type: 'string', short: 'c', multiple: true },
@@ -113,6 +114,7 @@ export function parseExecArguments(argv: readonly string[]): ExecArguments {
 
 /** `codex exec`: one turn against the configured provider; resolves to the exit code. */
 export async function runExec(argv: readonly string[], io: CliIo): Promise<number> {
+  keepWasmParserOnBaseline();
   const args = parseExecArguments(argv);
   if (args.help) {
     io.stdout.write(execHelp);

@@ -25,15 +25,20 @@ export const LoginAccountParamsSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('chatgptAuthTokens'),
-      accessToken: z.string().describe('Access token (JWT) used for backend requests.'),
-      chatgptAccountId: z.string().describe('ChatGPT workspace/account id.'),
-      chatgptPlanType: z
+      accessToken: z.string().register(z.globalRegistry, {
+        description: 'Access token (JWT) used for backend requests.',
+      }),
+      chatgptAccountId: z
         .string()
-        .nullable()
-        .optional()
-        .describe('Raw plan; when null it is read from the access token claims.'),
+        .register(z.globalRegistry, { description: 'ChatGPT workspace/account id.' }),
+      chatgptPlanType: z.string().nullable().optional().register(z.globalRegistry, {
+        description: 'Raw plan; when null it is read from the access token claims.',
+      }),
     })
-    .describe('[UNSTABLE] Host-supplied ChatGPT tokens, kept in memory; the host refreshes them.'),
+    .register(z.globalRegistry, {
+      description:
+        '[UNSTABLE] Host-supplied ChatGPT tokens, kept in memory; the host refreshes them.',
+    }),
 ]);
 
 /** Params of `account/login/start`. */
@@ -61,10 +66,9 @@ export const ChatgptAuthTokensRefreshReasonSchema = z.enum(['unauthorized']);
 /** Params of the server→client request `account/chatgptAuthTokens/refresh`. */
 export const ChatgptAuthTokensRefreshParamsSchema = z.object({
   reason: ChatgptAuthTokensRefreshReasonSchema,
-  previousAccountId: z
-    .string()
-    .nullable()
-    .describe('Workspace id Codex was using; a hint for hosts with several workspaces.'),
+  previousAccountId: z.string().nullable().register(z.globalRegistry, {
+    description: 'Workspace id Codex was using; a hint for hosts with several workspaces.',
+  }),
 });
 
 /** Params of `account/chatgptAuthTokens/refresh`. */

@@ -1,11 +1,13 @@
 import * as z from 'zod';
 
 /** How a stored or active login authenticates. `apikey` is lowercase on the wire. */
-export const AuthModeSchema = z.enum(['apikey', 'chatgpt', 'chatgptAuthTokens']).meta({
-  id: 'AuthMode',
-  description:
-    '`apikey`: an OpenAI API key; `chatgpt`: Codex-managed ChatGPT tokens; `chatgptAuthTokens`: ChatGPT tokens supplied by a host app, kept in memory only.',
-});
+export const AuthModeSchema = z
+  .enum(['apikey', 'chatgpt', 'chatgptAuthTokens'])
+  .register(z.globalRegistry, {
+    id: 'AuthMode',
+    description:
+      '`apikey`: an OpenAI API key; `chatgpt`: Codex-managed ChatGPT tokens; `chatgptAuthTokens`: ChatGPT tokens supplied by a host app, kept in memory only.',
+  });
 
 /** How a login authenticates. */
 export type AuthMode = z.output<typeof AuthModeSchema>;
@@ -13,12 +15,22 @@ export type AuthMode = z.output<typeof AuthModeSchema>;
 /** `tokens` of auth.json: the ChatGPT OAuth tokens. */
 export const TokenDataSchema = z
   .object({
-    id_token: z.string().describe('Raw ID token (JWT); its claims carry email and plan.'),
-    access_token: z.string().describe('Access token sent as the bearer token.'),
-    refresh_token: z.string().describe('Refresh token; empty for host-supplied tokens.'),
-    account_id: z.string().nullable().optional().describe('ChatGPT account (workspace) id.'),
+    id_token: z.string().register(z.globalRegistry, {
+      description: 'Raw ID token (JWT); its claims carry email and plan.',
+    }),
+    access_token: z
+      .string()
+      .register(z.globalRegistry, { description: 'Access token sent as the bearer token.' }),
+    refresh_token: z.string().register(z.globalRegistry, {
+      description: 'Refresh token; empty for host-supplied tokens.',
+    }),
+    account_id: z
+      .string()
+      .nullable()
+      .optional()
+      .register(z.globalRegistry, { description: 'ChatGPT account (workspace) id.' }),
   })
-  .meta({ id: 'TokenData', description: 'ChatGPT OAuth tokens.' });
+  .register(z.globalRegistry, { id: 'TokenData', description: 'ChatGPT OAuth tokens.' });
 
 /** ChatGPT OAuth tokens as stored in auth.json. */
 export type TokenData = z.output<typeof TokenDataSchema>;
@@ -26,20 +38,28 @@ export type TokenData = z.output<typeof TokenDataSchema>;
 /** `$CODEX_HOME/auth.json`, with upstream's exact key names (`OPENAI_API_KEY` in capitals). */
 export const AuthDotJsonSchema = z
   .object({
-    auth_mode: AuthModeSchema.nullable()
-      .optional()
-      .describe(
+    auth_mode: AuthModeSchema.nullable().optional().register(z.globalRegistry, {
+      description:
         'Login mode; when absent it is `apikey` if `OPENAI_API_KEY` is set, else `chatgpt`.',
-      ),
-    OPENAI_API_KEY: z.string().nullable().optional().describe('OpenAI API key, for `apikey` mode.'),
+    }),
+    OPENAI_API_KEY: z
+      .string()
+      .nullable()
+      .optional()
+      .register(z.globalRegistry, { description: 'OpenAI API key, for `apikey` mode.' }),
     tokens: TokenDataSchema.nullable().optional(),
     last_refresh: z.iso
       .datetime({ offset: true })
       .nullable()
       .optional()
-      .describe('When the tokens were last refreshed (RFC 3339, UTC).'),
+      .register(z.globalRegistry, {
+        description: 'When the tokens were last refreshed (RFC 3339, UTC).',
+      }),
   })
-  .meta({ title: 'AuthDotJson', description: 'Credentials stored in $CODEX_HOME/auth.json.' });
+  .register(z.globalRegistry, {
+    title: 'AuthDotJson',
+    description: 'Credentials stored in $CODEX_HOME/auth.json.',
+  });
 
 /** Contents of auth.json. */
 export type AuthDotJson = z.output<typeof AuthDotJsonSchema>;

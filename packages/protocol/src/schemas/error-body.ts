@@ -26,7 +26,7 @@ export const ErrorBodySchema = z
     code: text,
     message: text,
   })
-  .meta({ id: 'ErrorBody' });
+  .register(z.globalRegistry, { id: 'ErrorBody' });
 
 /** An error body reduced to the fields every classifier reads; each absent when the body lacks it. */
 export type ErrorBody = {

@@ -12,12 +12,14 @@ export const DEFAULT_AUTH_REFRESH_INTERVAL_MS = 300_000;
 /** `[model_providers.<id>.auth]`: a command that prints the provider's bearer token. */
 export const ModelProviderAuthInfoSchema = z
   .strictObject({
-    command: z
-      .string()
-      .describe(
+    command: z.string().register(z.globalRegistry, {
+      description:
         'Program that prints the bearer token on stdout. A bare name is looked up on PATH; a path with a directory part is resolved against `cwd`. It is not run through a shell.',
-      ),
-    args: z.array(z.string()).default([]).describe('Arguments passed to `command` verbatim.'),
+    }),
+    args: z
+      .array(z.string())
+      .default([])
+      .register(z.globalRegistry, { description: 'Arguments passed to `command` verbatim.' }),
     timeout_ms: z
       .int({
         error: (issue) =>
@@ -28,25 +30,28 @@ export const ModelProviderAuthInfoSchema = z
       .min(1, { error: integerAtLeast(1) })
       .max(MAX_AUTH_TIMEOUT_MS, { error: integerAtMost(MAX_AUTH_TIMEOUT_MS) })
       .default(DEFAULT_AUTH_TIMEOUT_MS)
-      .describe(
-        'How long, in milliseconds, the command may run before it is killed. At least 1, at most 2147483647 (the timer range).',
-      ),
+      .register(z.globalRegistry, {
+        description:
+          'How long, in milliseconds, the command may run before it is killed. At least 1, at most 2147483647 (the timer range).',
+      }),
     refresh_interval_ms: z
       .int({ error: integerAtLeast(0) })
       .min(0, { error: integerAtLeast(0) })
       .default(DEFAULT_AUTH_REFRESH_INTERVAL_MS)
-      .describe(
-        'Maximum age, in milliseconds, of the cached token before the command runs again. Set to `0` to disable proactive refresh: the command then reruns only after the server answers 401.',
-      ),
+      .register(z.globalRegistry, {
+        description:
+          'Maximum age, in milliseconds, of the cached token before the command runs again. Set to `0` to disable proactive refresh: the command then reruns only after the server answers 401.',
+      }),
     cwd: z
       .string()
       .optional()
       .transform((value) => resolveConfigPath(value ?? '.', currentPathBase()))
-      .describe(
-        'Working directory of the command. A relative path resolves against the directory of the config file that sets it, and `~` expands to the home directory. Defaults to that directory.',
-      ),
+      .register(z.globalRegistry, {
+        description:
+          'Working directory of the command. A relative path resolves against the directory of the config file that sets it, and `~` expands to the home directory. Defaults to that directory.',
+      }),
   })
-  .meta({
+  .register(z.globalRegistry, {
     id: 'ModelProviderAuthInfo',
     description: 'Obtains a provider bearer token by running a command.',
   });

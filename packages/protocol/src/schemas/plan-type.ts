@@ -79,6 +79,6 @@ export const PlanTypeSchema = z
     const plan = lookup(raw);
     return plan === undefined ? { kind: 'unknown', raw } : { kind: 'known', plan };
   })
-  .meta({
+  .register(z.globalRegistry, {
     description: 'ChatGPT plan, e.g. `plus`, `pro`, `enterprise` (aliases `hc`, `education`).',
   });
