@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { AuthDotJsonSchema } from './schemas/auth-dot-json.ts';
 import { ConfigTomlSchema } from './schemas/config-toml.ts';
 
@@ -13,7 +13,7 @@ export const AUTH_SCHEMA_PATH = fileURLToPath(
   new URL('../schema/auth.schema.json', import.meta.url),
 );
 
-const toJsonSchema = (schema: z.ZodType) =>
+const toJsonSchema = (schema: z.ZodMiniType) =>
   z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>;
 
 /** JSON Schemas (draft 2020-12, input side) keyed by file stem: `config` and `auth`. */

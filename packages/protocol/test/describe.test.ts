@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   configErrorMap,
   describeValue,
@@ -104,7 +104,7 @@ describe('configErrorMap', () => {
 
   it('is what a parse with it reports', () => {
     const result = z
-      .object({ n: z.int().min(1) })
+      .object({ n: z.int().check(z.minimum(1)) })
       .safeParse({ n: 0 }, { error: configErrorMap, reportInput: true });
 
     expect(result.error?.issues[0]?.message).toBe('expected an integer >= 1, got 0');

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 
 /** A short, token-safe description of a value for error messages: strings are never echoed. */
 export function describeValue(value: unknown): string {

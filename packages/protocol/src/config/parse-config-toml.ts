@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { ConfigError } from '../errors/config-error.ts';
 import { type ConfigToml, ConfigTomlSchema } from '../schemas/config-toml.ts';
 import { ModelProviderAuthInfoSchema } from '../schemas/model-provider-auth-info.ts';

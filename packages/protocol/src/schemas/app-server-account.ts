@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { AuthModeSchema } from './auth-dot-json.ts';
 
 /** JSON-RPC method names of the app-server v2 account API. */
@@ -17,9 +17,9 @@ export const LoginAccountParamsSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('apiKey'), apiKey: z.string() }),
   z.object({
     type: z.literal('chatgpt'),
-    codexStreamlinedLogin: z.boolean().optional(),
-    useHostedLoginSuccessPage: z.boolean().optional(),
-    appBrand: z.enum(['codex', 'chatgpt']).nullable().optional(),
+    codexStreamlinedLogin: z.optional(z.boolean()),
+    useHostedLoginSuccessPage: z.optional(z.boolean()),
+    appBrand: z.optional(z.nullable(z.enum(['codex', 'chatgpt']))),
   }),
   z.object({ type: z.literal('chatgptDeviceCode') }),
   z
@@ -31,7 +31,7 @@ export const LoginAccountParamsSchema = z.discriminatedUnion('type', [
       chatgptAccountId: z
         .string()
         .register(z.globalRegistry, { description: 'ChatGPT workspace/account id.' }),
-      chatgptPlanType: z.string().nullable().optional().register(z.globalRegistry, {
+      chatgptPlanType: z.optional(z.nullable(z.string())).register(z.globalRegistry, {
         description: 'Raw plan; when null it is read from the access token claims.',
       }),
     })
@@ -66,7 +66,7 @@ export const ChatgptAuthTokensRefreshReasonSchema = z.enum(['unauthorized']);
 /** Params of the server→client request `account/chatgptAuthTokens/refresh`. */
 export const ChatgptAuthTokensRefreshParamsSchema = z.object({
   reason: ChatgptAuthTokensRefreshReasonSchema,
-  previousAccountId: z.string().nullable().register(z.globalRegistry, {
+  previousAccountId: z.nullable(z.string()).register(z.globalRegistry, {
     description: 'Workspace id Codex was using; a hint for hosts with several workspaces.',
   }),
 });
@@ -78,7 +78,7 @@ export type ChatgptAuthTokensRefreshParams = z.output<typeof ChatgptAuthTokensRe
 export const ChatgptAuthTokensRefreshResponseSchema = z.object({
   accessToken: z.string(),
   chatgptAccountId: z.string(),
-  chatgptPlanType: z.string().nullable().optional(),
+  chatgptPlanType: z.optional(z.nullable(z.string())),
 });
 
 /** Result of `account/chatgptAuthTokens/refresh`. */
@@ -89,18 +89,18 @@ export type ChatgptAuthTokensRefreshResponse = z.output<
 /** The account shown by `account/read`. */
 export const AccountSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('apiKey') }),
-  z.object({ type: z.literal('chatgpt'), email: z.string().nullable(), planType: z.string() }),
+  z.object({ type: z.literal('chatgpt'), email: z.nullable(z.string()), planType: z.string() }),
 ]);
 
 /** An account as reported to app-server clients. */
 export type Account = z.output<typeof AccountSchema>;
 
 /** `account/read` params. */
-export const GetAccountParamsSchema = z.object({ refreshToken: z.boolean().optional() });
+export const GetAccountParamsSchema = z.object({ refreshToken: z.optional(z.boolean()) });
 
 /** `account/read` result. */
 export const GetAccountResponseSchema = z.object({
-  account: AccountSchema.nullable(),
+  account: z.nullable(AccountSchema),
   requiresOpenaiAuth: z.boolean(),
 });
 
@@ -109,8 +109,8 @@ export type GetAccountResponse = z.output<typeof GetAccountResponseSchema>;
 
 /** `account/updated` notification: the active auth mode and plan (both null after logout). */
 export const AccountUpdatedNotificationSchema = z.object({
-  authMode: AuthModeSchema.nullable(),
-  planType: z.string().nullable(),
+  authMode: z.nullable(AuthModeSchema),
+  planType: z.nullable(z.string()),
 });
 
 /** Payload of `account/updated`. */
@@ -118,9 +118,9 @@ export type AccountUpdatedNotification = z.output<typeof AccountUpdatedNotificat
 
 /** `account/login/completed` notification. */
 export const AccountLoginCompletedNotificationSchema = z.object({
-  loginId: z.string().nullable(),
+  loginId: z.nullable(z.string()),
   success: z.boolean(),
-  error: z.string().nullable(),
+  error: z.nullable(z.string()),
 });
 
 /** Payload of `account/login/completed`. */

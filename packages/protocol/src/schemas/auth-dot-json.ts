@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** How a stored or active login authenticates. `apikey` is lowercase on the wire. */
 export const AuthModeSchema = z
@@ -25,9 +25,7 @@ export const TokenDataSchema = z
       description: 'Refresh token; empty for host-supplied tokens.',
     }),
     account_id: z
-      .string()
-      .nullable()
-      .optional()
+      .optional(z.nullable(z.string()))
       .register(z.globalRegistry, { description: 'ChatGPT account (workspace) id.' }),
   })
   .register(z.globalRegistry, { id: 'TokenData', description: 'ChatGPT OAuth tokens.' });
@@ -38,20 +36,16 @@ export type TokenData = z.output<typeof TokenDataSchema>;
 /** `$CODEX_HOME/auth.json`, with upstream's exact key names (`OPENAI_API_KEY` in capitals). */
 export const AuthDotJsonSchema = z
   .object({
-    auth_mode: AuthModeSchema.nullable().optional().register(z.globalRegistry, {
+    auth_mode: z.optional(z.nullable(AuthModeSchema)).register(z.globalRegistry, {
       description:
         'Login mode; when absent it is `apikey` if `OPENAI_API_KEY` is set, else `chatgpt`.',
     }),
     OPENAI_API_KEY: z
-      .string()
-      .nullable()
-      .optional()
+      .optional(z.nullable(z.string()))
       .register(z.globalRegistry, { description: 'OpenAI API key, for `apikey` mode.' }),
-    tokens: TokenDataSchema.nullable().optional(),
-    last_refresh: z.iso
-      .datetime({ offset: true })
-      .nullable()
-      .optional()
+    tokens: z.optional(z.nullable(TokenDataSchema)),
+    last_refresh: z
+      .optional(z.nullable(z.iso.datetime({ offset: true })))
       .register(z.globalRegistry, {
         description: 'When the tokens were last refreshed (RFC 3339, UTC).',
       }),

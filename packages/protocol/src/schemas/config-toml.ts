@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { describeValue } from '../config/describe.ts';
 import { ModelProviderInfoSchema } from './model-provider-info.ts';
 
@@ -47,19 +47,19 @@ export const VerbositySchema = z.enum(['low', 'medium', 'high']).register(z.glob
 
 /** Keys that shape the request body, accepted at the top level and in profiles. */
 const requestShapingKeys = {
-  model_reasoning_effort: ReasoningEffortSchema.optional().register(z.globalRegistry, {
+  model_reasoning_effort: z.optional(ReasoningEffortSchema).register(z.globalRegistry, {
     description: 'Reasoning effort sent as `reasoning.effort`.',
   }),
-  model_reasoning_summary: ReasoningSummarySchema.optional().register(z.globalRegistry, {
+  model_reasoning_summary: z.optional(ReasoningSummarySchema).register(z.globalRegistry, {
     description: 'Reasoning summary sent as `reasoning.summary` (`none` omits it).',
   }),
-  model_verbosity: VerbositySchema.optional().register(z.globalRegistry, {
+  model_verbosity: z.optional(VerbositySchema).register(z.globalRegistry, {
     description: 'Output verbosity sent as `text.verbosity`.',
   }),
-  model_supports_reasoning_summaries: z.boolean().optional().register(z.globalRegistry, {
+  model_supports_reasoning_summaries: z.optional(z.boolean()).register(z.globalRegistry, {
     description: 'Send `reasoning` (summary `auto` unless set) even when no reasoning key is set.',
   }),
-  service_tier: z.string().optional().register(z.globalRegistry, {
+  service_tier: z.optional(z.string()).register(z.globalRegistry, {
     description: 'Service tier sent as `service_tier` (`fast` is sent as `priority`).',
   }),
 };
@@ -68,15 +68,13 @@ const requestShapingKeys = {
 export const ConfigProfileSchema = z
   .looseObject({
     model: z
-      .string()
-      .optional()
+      .optional(z.string())
       .register(z.globalRegistry, { description: 'Model used when this profile is active.' }),
-    model_provider: z.string().optional().register(z.globalRegistry, {
+    model_provider: z.optional(z.string()).register(z.globalRegistry, {
       description: 'Provider id from `model_providers` used when this profile is active.',
     }),
     chatgpt_base_url: z
-      .string()
-      .optional()
+      .optional(z.string())
       .register(z.globalRegistry, { description: 'ChatGPT backend base URL for this profile.' }),
     ...requestShapingKeys,
   })
@@ -95,50 +93,49 @@ export type ConfigProfile = z.output<typeof ConfigProfileSchema>;
 export const ConfigTomlSchema = z
   .looseObject({
     model: z
-      .string()
-      .optional()
+      .optional(z.string())
       .register(z.globalRegistry, { description: 'Model to use, e.g. `gpt-5-codex`.' }),
-    model_provider: z.string().optional().register(z.globalRegistry, {
+    model_provider: z.optional(z.string()).register(z.globalRegistry, {
       description: 'Provider to use from the `model_providers` map (default `openai`).',
     }),
     model_providers: z
-      .record(z.string(), ModelProviderInfoSchema)
-      .default({})
+      ._default(z.record(z.string(), ModelProviderInfoSchema), {})
       .register(z.globalRegistry, {
         description:
           'User-defined providers that extend the built-in list. Built-in ids (`openai`, `ollama`, `lmstudio`) cannot be overridden.',
       }),
-    openai_base_url: z.string().optional().register(z.globalRegistry, {
+    openai_base_url: z.optional(z.string()).register(z.globalRegistry, {
       description: 'Base URL override for the built-in `openai` provider.',
     }),
-    chatgpt_base_url: z.string().optional().register(z.globalRegistry, {
+    chatgpt_base_url: z.optional(z.string()).register(z.globalRegistry, {
       description: 'Base URL of the ChatGPT backend used for ChatGPT login features.',
     }),
-    oss_provider: z.string().optional().register(z.globalRegistry, {
+    oss_provider: z.optional(z.string()).register(z.globalRegistry, {
       description: 'Default local provider for `--oss`: `lmstudio` or `ollama`.',
     }),
-    cli_auth_credentials_store: AuthCredentialsStoreModeSchema.optional().register(
-      z.globalRegistry,
-      { description: 'Where CLI credentials are stored (default `file`).' },
-    ),
-    forced_login_method: ForcedLoginMethodSchema.optional().register(z.globalRegistry, {
+    cli_auth_credentials_store: z
+      .optional(AuthCredentialsStoreModeSchema)
+      .register(z.globalRegistry, {
+        description: 'Where CLI credentials are stored (default `file`).',
+      }),
+    forced_login_method: z.optional(ForcedLoginMethodSchema).register(z.globalRegistry, {
       description: 'Restricts login to ChatGPT (`chatgpt`) or to an API key (`api`).',
     }),
     forced_chatgpt_workspace_id: z
-      .union([z.string(), z.array(z.string())], {
-        error: (issue) =>
-          `expected a string or an array of strings, got ${describeValue(issue.input)}`,
-      })
-      .optional()
+      .optional(
+        z.union([z.string(), z.array(z.string())], {
+          error: (issue) =>
+            `expected a string or an array of strings, got ${describeValue(issue.input)}`,
+        }),
+      )
       .register(z.globalRegistry, {
         description: 'ChatGPT workspace id (or list of ids) that a ChatGPT login must belong to.',
       }),
     ...requestShapingKeys,
     profile: z
-      .string()
-      .optional()
+      .optional(z.string())
       .register(z.globalRegistry, { description: 'Profile from `profiles` applied by default.' }),
-    profiles: z.record(z.string(), ConfigProfileSchema).default({}).register(z.globalRegistry, {
+    profiles: z._default(z.record(z.string(), ConfigProfileSchema), {}).register(z.globalRegistry, {
       description: 'Named profiles selectable with `profile` or `--profile`.',
     }),
   })

@@ -1,6 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
-const text = z.string().optional().catch(undefined);
+const text = z.catch(z.optional(z.string()), undefined);
 
 /**
  * The JSON error body of a provider or an OAuth endpoint, in the shapes seen in the wild:
@@ -10,18 +10,20 @@ const text = z.string().optional().catch(undefined);
  */
 export const ErrorBodySchema = z
   .object({
-    error: z
-      .union([
-        z.string(),
-        z.looseObject({
-          code: z.string().nullish().catch(undefined),
-          message: z.string().nullish().catch(undefined),
-          type: z.string().nullish().catch(undefined),
-          resets_at: z.number().nullish().catch(undefined),
-        }),
-      ])
-      .optional()
-      .catch(undefined),
+    error: z.catch(
+      z.optional(
+        z.union([
+          z.string(),
+          z.looseObject({
+            code: z.catch(z.nullish(z.string()), undefined),
+            message: z.catch(z.nullish(z.string()), undefined),
+            type: z.catch(z.nullish(z.string()), undefined),
+            resets_at: z.catch(z.nullish(z.number()), undefined),
+          }),
+        ]),
+      ),
+      undefined,
+    ),
     error_description: text,
     code: text,
     message: text,

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { integerAtLeast, integerAtMost } from '../config/describe.ts';
 import { currentPathBase, resolveConfigPath } from '../config/resolve-path.ts';
 
@@ -17,35 +17,39 @@ export const ModelProviderAuthInfoSchema = z
         'Program that prints the bearer token on stdout. A bare name is looked up on PATH; a path with a directory part is resolved against `cwd`. It is not run through a shell.',
     }),
     args: z
-      .array(z.string())
-      .default([])
+      ._default(z.array(z.string()), [])
       .register(z.globalRegistry, { description: 'Arguments passed to `command` verbatim.' }),
     timeout_ms: z
-      .int({
-        error: (issue) =>
-          typeof issue.input === 'number' && issue.input > MAX_AUTH_TIMEOUT_MS
-            ? integerAtMost(MAX_AUTH_TIMEOUT_MS)(issue)
-            : integerAtLeast(1)(issue),
-      })
-      .min(1, { error: integerAtLeast(1) })
-      .max(MAX_AUTH_TIMEOUT_MS, { error: integerAtMost(MAX_AUTH_TIMEOUT_MS) })
-      .default(DEFAULT_AUTH_TIMEOUT_MS)
+      ._default(
+        z
+          .int({
+            error: (issue) =>
+              typeof issue.input === 'number' && issue.input > MAX_AUTH_TIMEOUT_MS
+                ? integerAtMost(MAX_AUTH_TIMEOUT_MS)(issue)
+                : integerAtLeast(1)(issue),
+          })
+          .check(z.minimum(1, { error: integerAtLeast(1) }))
+          .check(z.maximum(MAX_AUTH_TIMEOUT_MS, { error: integerAtMost(MAX_AUTH_TIMEOUT_MS) })),
+        DEFAULT_AUTH_TIMEOUT_MS,
+      )
       .register(z.globalRegistry, {
         description:
           'How long, in milliseconds, the command may run before it is killed. At least 1, at most 2147483647 (the timer range).',
       }),
     refresh_interval_ms: z
-      .int({ error: integerAtLeast(0) })
-      .min(0, { error: integerAtLeast(0) })
-      .default(DEFAULT_AUTH_REFRESH_INTERVAL_MS)
+      ._default(
+        z.int({ error: integerAtLeast(0) }).check(z.minimum(0, { error: integerAtLeast(0) })),
+        DEFAULT_AUTH_REFRESH_INTERVAL_MS,
+      )
       .register(z.globalRegistry, {
         description:
           'Maximum age, in milliseconds, of the cached token before the command runs again. Set to `0` to disable proactive refresh: the command then reruns only after the server answers 401.',
       }),
     cwd: z
-      .string()
-      .optional()
-      .transform((value) => resolveConfigPath(value ?? '.', currentPathBase()))
+      .pipe(
+        z.optional(z.string()),
+        z.transform((value) => resolveConfigPath(value ?? '.', currentPathBase())),
+      )
       .register(z.globalRegistry, {
         description:
           'Working directory of the command. A relative path resolves against the directory of the config file that sets it, and `~` expands to the home directory. Defaults to that directory.',

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { integerAtLeast, unknownVariantMessage } from '../config/describe.ts';
 import { ModelProviderAuthInfoSchema } from './model-provider-auth-info.ts';
 
@@ -25,14 +25,13 @@ export type WireApi = z.output<typeof WireApiSchema>;
 /** `[model_providers.<id>.aws]`: AWS SigV4 settings (Amazon Bedrock). */
 export const ModelProviderAwsAuthInfoSchema = z
   .strictObject({
-    profile: z.string().optional().register(z.globalRegistry, {
+    profile: z.optional(z.string()).register(z.globalRegistry, {
       description: 'AWS profile to use; when unset the AWS SDK default chain decides.',
     }),
     region: z
-      .string()
-      .optional()
+      .optional(z.string())
       .register(z.globalRegistry, { description: 'AWS region to sign requests for.' }),
-    service: z.string().optional().register(z.globalRegistry, {
+    service: z.optional(z.string()).register(z.globalRegistry, {
       description: 'AWS service name used for signing (upstream default `bedrock`).',
     }),
   })
@@ -45,67 +44,68 @@ export const ModelProviderAwsAuthInfoSchema = z
 export type ModelProviderAwsAuthInfo = z.output<typeof ModelProviderAwsAuthInfoSchema>;
 
 const stringMap = z.record(z.string(), z.string());
-const u64 = () => z.int({ error: integerAtLeast(0) }).min(0, { error: integerAtLeast(0) });
+const u64 = () =>
+  z.int({ error: integerAtLeast(0) }).check(z.minimum(0, { error: integerAtLeast(0) }));
 
 /** `[model_providers.<id>]`: one model provider definition. */
 export const ModelProviderInfoSchema = z
   .strictObject({
-    name: z.string().default('').register(z.globalRegistry, {
+    name: z._default(z.string(), '').register(z.globalRegistry, {
       description: 'Display name. `OpenAI` and `azure` (any case) also identify those providers.',
     }),
-    base_url: z.string().optional().register(z.globalRegistry, {
+    base_url: z.optional(z.string()).register(z.globalRegistry, {
       description:
         'Base URL of the OpenAI-compatible API, e.g. `https://host/v1`. When unset, the OpenAI API or ChatGPT backend URL is used depending on the login.',
     }),
-    env_key: z.string().optional().register(z.globalRegistry, {
+    env_key: z.optional(z.string()).register(z.globalRegistry, {
       description: 'Name of the environment variable holding the API key for this provider.',
     }),
-    env_key_instructions: z.string().optional().register(z.globalRegistry, {
+    env_key_instructions: z.optional(z.string()).register(z.globalRegistry, {
       description: 'Hint shown when the `env_key` variable is missing.',
     }),
-    experimental_bearer_token: z.string().optional().register(z.globalRegistry, {
+    experimental_bearer_token: z.optional(z.string()).register(z.globalRegistry, {
       description:
         'Literal bearer token sent as `Authorization: Bearer <token>`. Prefer `env_key`; this exists for programmatic use.',
     }),
-    auth: ModelProviderAuthInfoSchema.optional().register(z.globalRegistry, {
+    auth: z.optional(ModelProviderAuthInfoSchema).register(z.globalRegistry, {
       description:
         'Obtain the bearer token by running a command. Cannot be combined with `env_key`, `experimental_bearer_token` or `requires_openai_auth`.',
     }),
-    aws: ModelProviderAwsAuthInfoSchema.optional().register(z.globalRegistry, {
+    aws: z.optional(ModelProviderAwsAuthInfoSchema).register(z.globalRegistry, {
       description: 'AWS SigV4 authentication settings.',
     }),
-    wire_api: WireApiSchema.default('responses').register(z.globalRegistry, {
+    wire_api: z._default(WireApiSchema, 'responses').register(z.globalRegistry, {
       description: 'Wire protocol the provider speaks.',
     }),
-    query_params: stringMap.optional().register(z.globalRegistry, {
+    query_params: z.optional(stringMap).register(z.globalRegistry, {
       description: 'Query parameters appended to every request URL.',
     }),
-    http_headers: stringMap.optional().register(z.globalRegistry, {
+    http_headers: z.optional(stringMap).register(z.globalRegistry, {
       description: 'Extra HTTP headers sent with every request (header name to value).',
     }),
-    env_http_headers: stringMap.optional().register(z.globalRegistry, {
+    env_http_headers: z.optional(stringMap).register(z.globalRegistry, {
       description:
         'HTTP headers whose value comes from an environment variable (header name to variable name). A header is sent only when its variable is set and not blank.',
     }),
-    request_max_retries: u64().optional().register(z.globalRegistry, {
+    request_max_retries: z.optional(u64()).register(z.globalRegistry, {
       description: 'How many times a failed HTTP request is retried (default 4, at most 100).',
     }),
-    stream_max_retries: u64().optional().register(z.globalRegistry, {
+    stream_max_retries: z.optional(u64()).register(z.globalRegistry, {
       description:
         'How many times a dropped streaming response is reconnected (default 5, at most 100).',
     }),
-    stream_idle_timeout_ms: u64().optional().register(z.globalRegistry, {
+    stream_idle_timeout_ms: z.optional(u64()).register(z.globalRegistry, {
       description:
         'Milliseconds without streaming activity before the connection counts as lost (default 300000).',
     }),
-    websocket_connect_timeout_ms: u64().optional().register(z.globalRegistry, {
+    websocket_connect_timeout_ms: z.optional(u64()).register(z.globalRegistry, {
       description: 'Milliseconds a WebSocket connection attempt may take (default 15000).',
     }),
-    requires_openai_auth: z.boolean().default(false).register(z.globalRegistry, {
+    requires_openai_auth: z._default(z.boolean(), false).register(z.globalRegistry, {
       description:
         'Whether the provider uses the Codex OpenAI login (auth.json: ChatGPT or API key). When false the key, if any, comes from `env_key`.',
     }),
-    supports_websockets: z.boolean().default(false).register(z.globalRegistry, {
+    supports_websockets: z._default(z.boolean(), false).register(z.globalRegistry, {
       description: 'Whether the provider supports the Responses API over WebSocket.',
     }),
   })

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** Raw values of the ChatGPT plans Codex knows, as they appear in token claims. */
 export const KNOWN_PLANS = [
@@ -74,11 +74,13 @@ export function isWorkspacePlan(planType: PlanType): boolean {
 
 /** A plan string from token claims: case-sensitive with aliases, unknown values kept raw. */
 export const PlanTypeSchema = z
-  .string()
-  .transform((raw): PlanType => {
-    const plan = lookup(raw);
-    return plan === undefined ? { kind: 'unknown', raw } : { kind: 'known', plan };
-  })
+  .pipe(
+    z.string(),
+    z.transform((raw): PlanType => {
+      const plan = lookup(raw);
+      return plan === undefined ? { kind: 'unknown', raw } : { kind: 'known', plan };
+    }),
+  )
   .register(z.globalRegistry, {
     description: 'ChatGPT plan, e.g. `plus`, `pro`, `enterprise` (aliases `hc`, `education`).',
   });
