@@ -14,7 +14,7 @@ type ProfileNode = {
 type Profile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
-const codexBin = path.join(repoRoot, 'apps/cli/dist/bin.js');
+const codexBin = path.join(repoRoot, 'apps/cli/dist/bin.cjs');
 const separator = process.argv.indexOf('--');
 const runs = Number(process.argv[2] ?? 5) || 5;
 const codexArgs =

@@ -37,7 +37,7 @@ const { values: flags } = parseArgs({
 });
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
-const codexBin = path.join(repoRoot, 'apps/cli/dist/bin.js');
+const codexBin = path.join(repoRoot, 'apps/cli/dist/bin.cjs');
 const floorScript = path.join(repoRoot, 'bench/floor/exec-floor.mjs');
 const resultsFile = path.join(repoRoot, 'bench/results/latest.json');
 const scale = flags.quick ? 0.2 : 1;

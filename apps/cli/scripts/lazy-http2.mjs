@@ -13,7 +13,11 @@ export function lazyUndiciHttp2() {
     setup(build) {
       build.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) => {
         if (args.namespace !== 'file') return undefined;
-        if (!args.importer.endsWith(`${path.sep}undici${path.sep}lib${path.sep}dispatcher${path.sep}client.js`))
+        if (
+          !args.importer.endsWith(
+            `${path.sep}undici${path.sep}lib${path.sep}dispatcher${path.sep}client.js`,
+          )
+        )
           return undefined;
         return { path: path.join(path.dirname(args.importer), 'client-h2.js'), namespace };
       });

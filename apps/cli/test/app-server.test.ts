@@ -17,7 +17,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { execaNode } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const bin = fileURLToPath(new URL('../dist/bin.cjs', import.meta.url));
 const schemaDir = fileURLToPath(new URL('./fixtures/app-server-schema/', import.meta.url));
 
 // ---------------------------------------------------------------------------------------------

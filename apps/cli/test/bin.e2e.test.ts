@@ -5,12 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { execaNode } from 'execa';
 import { describe, expect, it } from 'vitest';
 
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const bin = fileURLToPath(new URL('../dist/bin.cjs', import.meta.url));
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const packageJson = JSON.parse(
   await readFile(new URL('../package.json', import.meta.url), 'utf8'),
 ) as { version: string; files: string[] };
 
-/** Every file Node loads before running bin.js: its static `import … from "./…"` closure. */
+/** Every file Node loads before running main.js: its static `import … from "./…"` closure. */
 async function staticClosure(entry: string): Promise<Map<string, number>> {
   const seen = new Map<string, number>();
   const visit = async (file: string): Promise<void> => {
@@ -77,11 +78,38 @@ describe('codex bin', () => {
   });
 
   it('starts without loading core, login or undici: subcommands are lazy chunks', async () => {
-    const files = await staticClosure(bin);
+    const files = await staticClosure(main);
 
     const totalBytes = [...files.values()].reduce((sum, size) => sum + size, 0);
     expect(totalBytes).toBeLessThan(64 * 1024);
-    const bundle = await readFile(bin, 'utf8');
+    const bundle = await readFile(main, 'utf8');
     expect(bundle).toMatch(/import\("\.\/chunks\/exec-[\w-]+\.js"\)/);
+  });
+
+  it('answers a bare --version without starting the ES module loader, and anything else through it', async () => {
+    // a preload that reports which of Node's module loaders the process started
+    const home = await mkdtemp(path.join(tmpdir(), 'codex-bin-'));
+    try {
+      const probe = path.join(home, 'probe.cjs');
+      await writeFile(
+        probe,
+        "process.on('exit', () => process.stderr.write(process.moduleLoadList.includes('NativeModule internal/modules/esm/loader') ? 'esm' : 'cjs'));\n",
+      );
+      const run = (args: string[]) =>
+        execaNode(bin, args, { nodeOptions: ['--require', probe], reject: false });
+
+      const version = await run(['--version']);
+      expect(version.stdout).toBe(`codex-cli ${packageJson.version}`);
+      expect(version.stderr).toBe('cjs');
+      const short = await run(['-V']);
+      expect(short.stdout).toBe(`codex-cli ${packageJson.version}`);
+      expect(short.stderr).toBe('cjs');
+      // root options before --version go through the full command line parser
+      const withOption = await run(['-c', 'model="m"', '--version']);
+      expect(withOption.stdout).toBe(`codex-cli ${packageJson.version}`);
+      expect(withOption.stderr).toBe('esm');
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });

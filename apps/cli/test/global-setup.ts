@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 /**
- * Bundles dist/bin.js before the end-to-end tests, so `pnpm --filter @codex/cli test` works alone
+ * Bundles dist/bin.cjs before the end-to-end tests, so `pnpm --filter @codex/cli test` works alone
  * and never runs a stale bundle (esbuild takes well under a second).
  */
 export async function setup(): Promise<void> {

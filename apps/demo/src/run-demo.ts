@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type GatewayEvent, startTokenGateway } from '@codex/test-support';
 
-const codexBin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
+const codexBin = fileURLToPath(new URL('../../cli/dist/bin.cjs', import.meta.url));
 const authCommand = fileURLToPath(new URL('./print-token.mjs', import.meta.url));
 const prompt = 'Say hello through the gateway';
 const answer = 'Hello from behind the gateway.';

@@ -5,12 +5,12 @@ import {
   CodexError,
   resolvedAuthMode,
 } from '@codex/protocol';
-import type { fetch } from './undici-fetch.ts';
 import { type AuthStorageOptions, createAuthStorage } from './auth-storage.ts';
 import { revokeAuthTokens } from './login-actions.ts';
 import type { PkceCodes } from './pkce.ts';
 import { CLIENT_ID } from './token-authority.ts';
 import { decodeJwtPayload, parseIdToken } from './token-data.ts';
+import type { fetch } from './undici-fetch.ts';
 
 /** The ChatGPT sign-in authority. */
 export const DEFAULT_ISSUER = 'https://auth.openai.com';

@@ -6,7 +6,7 @@ import { execaNode } from 'execa';
 import { onTestFinished } from 'vitest';
 
 /** The bundled CLI, built by test/global-setup.ts. */
-export const bin = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+export const bin = fileURLToPath(new URL('../../dist/bin.cjs', import.meta.url));
 
 /** What a finished `codex` process left behind. */
 export interface CodexResult {
@@ -19,7 +19,7 @@ export interface CodexHome {
   /** Temp dir holding `home/` (CODEX_HOME) and room for scripts. */
   readonly dir: string;
   readonly codexHome: string;
-  /** Runs `node dist/bin.js ...args` with only this home's environment. */
+  /** Runs `node dist/bin.cjs ...args` with only this home's environment. */
   run(
     args: readonly string[],
     options?: {

@@ -8,9 +8,11 @@ import { expect, onTestFinished } from 'vitest';
 /**
  * The bundled CLI, built by `@codex/cli#build` before this suite runs (see turbo.json). Found by its
  * path in the workspace rather than as a dependency: a dependency on `@codex/cli` makes pnpm link its
- * `codex` bin before any build and warn on every fresh install that `dist/bin.js` is missing.
+ * `codex` bin before any build and warn on every fresh install that `dist/bin.cjs` is missing.
  */
-export const codexBin = fileURLToPath(new URL('../../../../apps/cli/dist/bin.js', import.meta.url));
+export const codexBin = fileURLToPath(
+  new URL('../../../../apps/cli/dist/bin.cjs', import.meta.url),
+);
 
 /**
  * The secret canary: a recognisable token value fed through every fault (as the command's token, the

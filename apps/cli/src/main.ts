@@ -1,11 +1,7 @@
-#!/usr/bin/env node
-import module from 'node:module';
+// The ES module entry of the `codex` command, imported by src/bin.cjs (which answers a bare `--version`).
 import { run } from './cli.ts';
 import { exitCodeForSignal, InterruptedError } from './interrupt.ts';
 
-// Start-up: the subcommand chunks are imported later, inside run(), so these apply to them.
-// Node >= 22.1 caches compiled code on disk between runs; a no-op where it is missing (Node 20).
-(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 // undici's WebAssembly parser is kept on baseline code by `exec` and `app-server` once their modules
 // are loaded (wasm-tiering.ts): setting the V8 flag here would cost every later built-in its code cache.
 
