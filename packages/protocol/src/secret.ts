@@ -22,6 +22,11 @@ type Registry = {
   readonly live: Map<string, number>;
   /** Cached matchers, rebuilt when `live` changes. */
   matcher: { regex: RegExp; size: number; version: number } | null;
+  /**
+   * Cached lowercase substrings at least one of which any match contains (`null`: no such list, always run
+   * the matcher); optional so that an older copy of this package sharing the registry can ignore it.
+   */
+  needles?: { list: readonly string[] | null; version: number } | null;
   version: number;
   readonly finalizer: FinalizationRegistry<string>;
 };
@@ -190,6 +195,40 @@ function matcher(): RegExp | null {
   return regex;
 }
 
+// Building and compiling the matcher costs milliseconds (V8 compiles a regex twice: to bytecode on first use,
+// then to machine code on the next), and most text holds no secret in any form. These needles let redact()
+// skip it: any match is either all literal characters, so the text holds a secret or one of its base64
+// fragments (case-insensitively), or it holds an escape (`\u`, `%`, `\/`). The case-insensitive regex and
+// `toLowerCase` agree on ASCII; a live secret with other characters turns the shortcut off.
+const ESCAPE_NEEDLES = ['\\u', '%', '\\/'];
+
+function needles(): readonly string[] | null {
+  if (registry.needles != null && registry.needles.version === registry.version) {
+    return registry.needles.list;
+  }
+  const secrets = [...registry.live.keys()];
+  let list: string[] | null = [...ESCAPE_NEEDLES];
+  for (const secret of secrets) {
+    if (!/^[\x20-\x7e]*$/.test(secret)) {
+      list = null;
+      break;
+    }
+    list.push(secret.toLowerCase());
+    if (secret.length >= 8) {
+      for (const fragment of base64Fragments(secret)) list.push(fragment.toLowerCase());
+    }
+  }
+  registry.needles = { list, version: registry.version };
+  return list;
+}
+
+function mayHoldSecret(text: string): boolean {
+  const list = needles();
+  if (list === null) return true;
+  const lower = text.toLowerCase();
+  return list.some((needle) => lower.includes(needle));
+}
+
 // scheme://user:password@ — the userinfo of a URL that carries a password
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:]*:[^\s/?#@]*@/gi;
 
@@ -216,6 +255,7 @@ export function redact(text: string): string {
   let scrubbed = text.includes('@') ? text.replace(URL_PASSWORD, `$1${REDACTED}@`) : text;
   // and so is a query parameter named for one (`?api-key=...`), as some gateways take keys
   if (scrubbed.includes('=')) scrubbed = scrubbed.replace(URL_CREDENTIAL_PARAM, `$1${REDACTED}`);
+  if (registry.live.size === 0 || !mayHoldSecret(scrubbed)) return scrubbed;
   const regex = matcher();
   if (regex === null) return scrubbed;
   regex.lastIndex = 0;

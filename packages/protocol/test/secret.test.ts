@@ -103,6 +103,16 @@ describe('redact', () => {
       (value: string) => Buffer.from(`user:${value}:tail`).toString('base64url'),
     ],
     ['base64 at another alignment', (value: string) => Buffer.from(`x${value}`).toString('base64')],
+    ['upper-case letters', (value: string) => value.toUpperCase()],
+    [
+      'every other character \\u-escaped',
+      (value: string) =>
+        [...value]
+          .map((char, index) =>
+            index % 2 === 0 ? char : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+          )
+          .join(''),
+    ],
   ])('finds a secret written with %s', (_name, encode) => {
     const value = 'sk-live/Xy9+Qq_7Zt';
     const secret = new Secret(value);
@@ -113,6 +123,22 @@ describe('redact', () => {
     expect(shown).toContain(REDACTED);
     expect(shown).not.toContain(encoded);
     expect(secret.length).toBe(value.length);
+  });
+
+  it('finds a secret with non-ASCII characters, plain and \\u-escaped (no lower-case shortcut for it)', () => {
+    const value = 'pässwörd-Ünïcode';
+    const secret = new Secret(value);
+    const escaped = [...value]
+      .map((char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .join('');
+
+    expect(redact(`plain ${value} .`)).toBe(`plain ${REDACTED} .`);
+    expect(redact(`escaped ${escaped} .`)).toBe(`escaped ${REDACTED} .`);
+    expect(secret.reveal()).toBe(value);
+    // the regex's case-insensitive match pairs σ with ς, which toLowerCase() does not: no shortcut may skip it
+    const sigma = new Secret('tokenσσσσ-1234');
+    expect(redact('tokenςςςς-1234 .')).toBe(`${REDACTED} .`);
+    expect(sigma.length).toBe(14);
   });
 });
 
