@@ -19,17 +19,19 @@ export function lazyUndiciHttp2() {
           )
         )
           return undefined;
-        return { path: path.join(path.dirname(args.importer), 'client-h2.js'), namespace };
+        // a path without the checkout's location, which esbuild writes into the bundle's comments
+        const file = path.join(path.dirname(args.importer), 'client-h2.js');
+        return { path: 'undici/lib/dispatcher/client-h2.js', namespace, pluginData: { file } };
       });
       build.onLoad({ filter: /.*/, namespace }, (args) => ({
         contents: [
           'let connectH2;',
           'module.exports = function lazyConnectH2(...args) {',
-          `  connectH2 ??= require(${JSON.stringify(args.path)});`,
+          "  connectH2 ??= require('./client-h2.js');",
           '  return connectH2(...args);',
           '};',
         ].join('\n'),
-        resolveDir: path.dirname(args.path),
+        resolveDir: path.dirname(args.pluginData.file),
         loader: 'js',
       }));
     },

@@ -41,11 +41,18 @@ export async function thirdPartyNotices(metafile, workingDir) {
   const packages = new Map();
   for (const dir of dirs) {
     const json = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8'));
-    if (json.name.startsWith('@codex/') || packages.has(json.name)) continue;
-    packages.set(json.name, { json, text: await licenseText(dir) });
+    // every version the bundle carries: two versions of a package may name different copyright holders
+    const id = `${json.name}@${json.version}`;
+    if (json.name.startsWith('@codex/') || packages.has(id)) continue;
+    packages.set(id, { json, text: await licenseText(dir) });
   }
-  const sections = [...packages.keys()].sort().map((name) => {
-    const { json, text } = packages.get(name);
+  const byNameThenVersion = (left, right) =>
+    left.json.name === right.json.name
+      ? left.json.version.localeCompare(right.json.version, 'en', { numeric: true })
+      : left.json.name < right.json.name
+        ? -1
+        : 1;
+  const sections = [...packages.values()].sort(byNameThenVersion).map(({ json, text }) => {
     const source = json.repository?.url ?? json.repository ?? json.homepage ?? '';
     const head = `${json.name}@${json.version} (${json.license ?? 'see below'})`;
     const body = text || `License: ${json.license ?? 'unknown'}`;

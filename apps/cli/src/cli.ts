@@ -60,8 +60,20 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       return (await import('./commands/app-server.ts')).runAppServer(rest, io);
     case undefined:
       throw new UsageError("'codex' requires a subcommand", topUsage);
+    case '-c':
+    case '--config':
+      // the loop above takes `-c` with its value; here it was the last argument
+      throw new UsageError(
+        "a value is required for '--config <key=value>' but none was supplied",
+        topUsage,
+      );
     default:
-      throw new UsageError(`unrecognized subcommand '${command}'`, topUsage);
+      throw new UsageError(
+        command.startsWith('-')
+          ? `unexpected argument '${command}' found`
+          : `unrecognized subcommand '${command}'`,
+        topUsage,
+      );
   }
 }
 

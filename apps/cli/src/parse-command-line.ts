@@ -51,5 +51,7 @@ function longName(text: string, options: OptionsConfig): string {
 }
 
 function valueName(name: string): string {
+  // upstream names the value of its global `-c` this way in usage and errors
+  if (name === '--config') return 'key=value';
   return name.replace(/^--/, '').replaceAll('-', '_').toUpperCase();
 }
