@@ -281,3 +281,53 @@ describe('turn-level retries', () => {
     expect(delays).toEqual([180]);
   });
 });
+
+describe('the default wait between retries', () => {
+  it('really waits the delay the server asked for', async () => {
+    await using server = await startResponsesServer();
+    server.enqueue({
+      kind: 'status',
+      status: 503,
+      body: 'busy',
+      headers: { 'retry-after-ms': '120' },
+    });
+    const config = await loadProviderConfig(providerToml(server.url, 'request_max_retries = 1'));
+    const client = createModelClient({ config, env: {} });
+
+    await client.runTurn(turn);
+
+    const [first, second] = server.requests;
+    expect(server.requests).toHaveLength(2);
+    expect((second?.receivedAtMs ?? 0) - (first?.receivedAtMs ?? 0)).toBeGreaterThanOrEqual(100);
+  });
+
+  it('stops waiting when the turn is aborted', async () => {
+    await using server = await startResponsesServer();
+    // a minute's wait that only the abort can end within the test timeout
+    server.respond(() => ({
+      kind: 'status',
+      status: 503,
+      body: 'busy',
+      headers: { 'retry-after-ms': '60000' },
+    }));
+    const config = await loadProviderConfig(providerToml(server.url, 'request_max_retries = 1'));
+    const notices: string[] = [];
+    const controller = new AbortController();
+    const client = createModelClient({
+      config,
+      env: {},
+      onNotice: (notice) => {
+        notices.push(notice.type);
+        if (notice.type === 'retrying_request') controller.abort();
+      },
+    });
+
+    const error = await client
+      .runTurn(turn, { signal: controller.signal })
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(TurnAbortedError);
+    expect(notices).toEqual(['retrying_request']);
+    expect(server.requests).toHaveLength(1);
+  });
+});
