@@ -79,6 +79,7 @@ function readDottedKey(text: string): { keys: string[]; equals: number } | { pro
 
 /** Index of the `"` closing the basic string that opens at `start`, or -1. */
 function closingQuote(text: string, start: number): number {
+  // Stryker disable next-line EqualityOperator: text[text.length] is undefined, neither a backslash nor a quote
   for (let index = start + 1; index < text.length; index++) {
     if (text[index] === '\\') index += 1;
     else if (text[index] === '"') return index;

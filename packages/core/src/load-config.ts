@@ -203,6 +203,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     const profileName = options.profile ?? toml.profile ?? undefined;
     let profile: Profile | undefined;
     if (profileName !== undefined) {
+      // Stryker disable next-line OptionalChaining: validateConfigToml always sets profiles
       profile = toml.profiles?.[profileName];
       if (profile === undefined)
         throw new ConfigLoadError(`config profile \`${profileName}\` not found`);
@@ -216,7 +217,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
           keyPath: 'OPENAI_BASE_URL',
         });
       }
-      openaiBaseUrl = envBaseUrl;
+      openaiBaseUrl = envBaseUrl.trim();
       warnings.push(
         '`OPENAI_BASE_URL` is deprecated. Set `openai_base_url` in config.toml instead.',
       );

@@ -158,6 +158,7 @@ export async function sendWithRecovery(
   };
 
   for (;;) {
+    // Stryker disable next-line ConditionalExpression: without it the credential source or undici sees the aborted signal and throws, which the catch blocks map to the same TurnAbortedError
     if (signal?.aborted) throw aborted(signal);
     credential ??= await source.resolve(signal).catch((error: unknown) => {
       throw signal?.aborted ? aborted(signal) : error;
@@ -185,6 +186,7 @@ export async function sendWithRecovery(
       throw new StreamError(errorText(error), { cause: error });
     }
     const { statusCode: status } = response;
+    // Stryker disable next-line ConditionalExpression: undici never resolves a request with a 1xx status
     if (status >= 200 && status < 300) return response.body;
 
     const body = await response.body.text().catch(() => '');

@@ -245,6 +245,7 @@ export async function* parseResponsesSseBatches(
     let parsed: unknown;
     try {
       parsed = JSON.parse(data);
+      // Stryker disable next-line BlockStatement: without the return, `parsed` stays undefined and toResponseEvent(undefined) is null, which is skipped too
     } catch {
       return; // upstream skips frames that are not JSON
     }
@@ -281,6 +282,7 @@ export async function* parseResponsesSseBatches(
     for (;;) {
       let result: IteratorResult<Uint8Array | string>;
       try {
+        // Stryker disable next-line ConditionalExpression: racing a stream's read against the timer ends the same way: the idle-timeout error, then the stream destroyed in the finally block
         if (destroyable === undefined) {
           result = await nextWithin(iterator, timer, (callback) => {
             onTimeout = callback;
@@ -293,10 +295,12 @@ export async function* parseResponsesSseBatches(
         if (signal?.aborted) throw new TurnAbortedError({ cause: signal.reason });
         if (error instanceof StreamError) throw error;
         throw new StreamError(errorText(error), { cause: error });
+        // Stryker disable next-line BlockStatement: a stale callback can only reject a read that has already settled
       } finally {
         onTimeout = null;
       }
       if (result.done) {
+        // Stryker disable next-line BooleanLiteral: releasing a source that has ended (destroy or return on it) does nothing
         exhausted = true;
         break;
       }
@@ -316,6 +320,7 @@ export async function* parseResponsesSseBatches(
     // release the connection whether the stream finished or we stopped early; a pending read
     // (idle timeout) would keep `return()` waiting, so a destroyable source is destroyed instead
     const dumpable = source as { dump?: unknown };
+    // Stryker disable next-line ConditionalExpression: releasing a source that has ended (destroy, dump or return on it) does nothing
     if (exhausted) {
       // nothing left to release
     } else if (completed && destroyable !== undefined && typeof dumpable.dump === 'function') {
@@ -331,6 +336,7 @@ export async function* parseResponsesSseBatches(
     } else if (destroyable !== undefined) {
       destroyable.destroy();
     } else {
+      // Stryker disable next-line OptionalChaining: an async iterator's return() gives a promise
       void iterator.return?.()?.catch(() => undefined);
     }
   }

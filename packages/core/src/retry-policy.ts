@@ -34,6 +34,7 @@ export function parseRetryAfter(
     if (Number.isFinite(value) && value >= 0) delayMs = value;
   }
   const seconds = headers['retry-after']?.trim();
+  // Stryker disable next-line StringLiteral: an empty value matches neither the number nor the date pattern below
   if (delayMs === undefined && seconds !== undefined && seconds !== '') {
     if (/^\d+(\.\d+)?$/.test(seconds)) {
       delayMs = Number(seconds) * 1000;
