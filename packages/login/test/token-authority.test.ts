@@ -23,6 +23,15 @@ async function refreshAgainst(reply: AuthorityReply) {
   return { authority, ...outcome };
 }
 
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (caught: unknown) => caught as Error,
+  );
+}
+
 /** A port nothing listens on: a server that was started and closed again. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -127,8 +136,8 @@ describe('requestTokenRefresh', () => {
 describe('postOAuth', () => {
   it('names the action and the network error', async () => {
     const port = await closedPort();
-    const error = await postOAuth(`http://127.0.0.1:${port}/x`, { body: '{}' }, 'Doing it').catch(
-      (caught: unknown) => caught as Error,
+    const error = await rejectionOf(
+      postOAuth(`http://127.0.0.1:${port}/x`, { body: '{}' }, 'Doing it'),
     );
     expect(error).toBeInstanceOf(TransientAuthError);
     expect(error.message).toBe('Doing it: fetch failed');
@@ -150,12 +159,14 @@ describe('postOAuth', () => {
 
   it('says the call timed out, and sends the content type it is given', async () => {
     const authority = await startTokenAuthority(() => 'hang');
-    const error = await postOAuth(
-      authority.url,
-      { body: 'a=b', contentType: 'application/x-www-form-urlencoded' },
-      'Doing it',
-      { timeoutMs: 100 },
-    ).catch((caught: unknown) => caught as Error);
+    const error = await rejectionOf(
+      postOAuth(
+        authority.url,
+        { body: 'a=b', contentType: 'application/x-www-form-urlencoded' },
+        'Doing it',
+        { timeoutMs: 100 },
+      ),
+    );
     expect(error.message).toBe('Doing it: request timed out after 100 ms');
     expect(authority.headers[0]?.['content-type']).toBe('application/x-www-form-urlencoded');
     expect(authority.requests[0]?.body).toBe('a=b');
@@ -177,10 +188,12 @@ describe('revokeToken', () => {
 
   it('fails on any status outside 2xx', async () => {
     const authority = await startTokenAuthority(() => ({ status: 404, body: 'gone' }));
-    const error = await revokeToken(
-      { token: 'refresh-tok-2', tokenTypeHint: 'refresh_token' },
-      { CODEX_REVOKE_TOKEN_URL_OVERRIDE: `${authority.origin}/revoke` },
-    ).catch((caught: unknown) => caught as Error);
+    const error = await rejectionOf(
+      revokeToken(
+        { token: 'refresh-tok-2', tokenTypeHint: 'refresh_token' },
+        { CODEX_REVOKE_TOKEN_URL_OVERRIDE: `${authority.origin}/revoke` },
+      ),
+    );
     expect(error).toBeInstanceOf(TransientAuthError);
     expect(error.message).toBe('failed to revoke refresh_token: 404 Not Found: gone');
   });
