@@ -193,3 +193,50 @@ describe('BearerTokenRefresher cancellation of shared runs', () => {
     expect(removed).toEqual([]);
   });
 });
+
+describe('BearerTokenRefresher refresh after a 401', () => {
+  it('runs again when the run in flight at the 401 printed the rejected token', async () => {
+    const dir = await tempDir();
+    // run 1 waits for `go` and prints tok-a; run 2 prints tok-b
+    await writeScript(
+      dir,
+      'seq.sh',
+      [
+        'echo run >> runs.log',
+        'n=$(wc -l < runs.log | tr -d " ")',
+        'if [ "$n" = 1 ]; then while [ ! -f go ]; do sleep 0.01; done; echo tok-a; else echo tok-b; fi',
+      ].join('\n'),
+    );
+    const refresher = createBearerTokenRefresher(authConfig(dir, { command: './seq.sh' }));
+    const first = refresher.resolve();
+    await runsReach(dir, 1);
+    const refreshed = refresher.refresh({
+      reason: 'unauthorized',
+      previousAccountId: null,
+      rejectedToken: 'tok-a',
+    });
+    await writeFile(path.join(dir, 'go'), '');
+
+    expect((await first).accessToken.reveal()).toBe('tok-a');
+    expect((await refreshed).accessToken.reveal()).toBe('tok-b');
+    expect(refresher.runCount).toBe(2);
+  });
+
+  it('forgets a cached token the command printed again after its 401', async () => {
+    const dir = await tempDir();
+    await writeScript(dir, 'same.sh', 'echo run >> runs.log\necho same-tok-7');
+    const refresher = createBearerTokenRefresher(authConfig(dir, { command: './same.sh' }));
+    const { accessToken } = await refresher.resolve();
+    await expect(
+      refresher.refresh({
+        reason: 'unauthorized',
+        previousAccountId: null,
+        rejectedToken: accessToken,
+      }),
+    ).rejects.toThrow('printed the token the server just rejected');
+
+    await refresher.resolve();
+
+    expect(refresher.runCount).toBe(3);
+  });
+});
