@@ -58,9 +58,12 @@ async function start(url: string, extra: Partial<DeviceCodeLoginOptions> = {}) {
 
 async function startFailure(replies: Replies): Promise<Error> {
   const { origin } = await issuer(replies);
-  const error = await start(origin).catch((caught: unknown) => caught as Error);
+  const error: unknown = await start(origin).then(
+    () => null,
+    (caught: unknown) => caught,
+  );
   expect(error).toBeInstanceOf(LoginFlowError);
-  return error;
+  return error as Error;
 }
 
 describe('device-code user code', () => {
