@@ -96,6 +96,35 @@ describe('FileAuthStorage failures', () => {
     expect(await new FileAuthStorage(await tempDir()).delete()).toBe(false);
   });
 
+  it('passes its own refusal of a non-regular auth.json through unwrapped', async () => {
+    const home = await tempDir();
+    const file = path.join(home, 'auth.json');
+    await mkdir(file);
+    const text = `${file} is not a regular file; remove it, then run \`codex login\` to sign in again`;
+    const storage = new FileAuthStorage(home);
+    expect((await rejectionOf(storage.load())).message).toBe(text);
+    expect(() => storage.loadSync()).toThrow(new AuthStorageError(text));
+  });
+
+  it('keeps the OS error as the cause', async () => {
+    const dir = await tempDir();
+    const blocker = path.join(dir, 'file');
+    await writeFile(blocker, 'x');
+    const storage = new FileAuthStorage(blocker);
+    expect((await rejectionOf(storage.load())).cause).toMatchObject({ code: 'ENOTDIR' });
+    let syncError: unknown;
+    try {
+      storage.loadSync();
+    } catch (error) {
+      syncError = error;
+    }
+    expect((syncError as Error).cause).toMatchObject({ code: 'ENOTDIR' });
+    const home = await tempDir();
+    await mkdir(path.join(home, 'auth.json'));
+    const removal = await rejectionOf(new FileAuthStorage(home).delete());
+    expect(removal.cause).toMatchObject({ code: expect.stringMatching(/^E/) });
+  });
+
   it('reads nothing from a home without auth.json, synchronously too', async () => {
     const storage = new FileAuthStorage(await tempDir());
     expect(storage.loadSync()).toBeNull();
