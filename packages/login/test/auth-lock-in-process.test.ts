@@ -81,3 +81,50 @@ describe('the auth.json lock within one process', () => {
     expect(warnings).toEqual([]);
   });
 });
+
+describe('refreshing tokens kept in a keyring', () => {
+  it('refreshes under the lock although auth.json does not exist', async () => {
+    const home = await tempDir();
+    const entries = new Map<string, string>();
+    const keyring = {
+      get: async (service: string, account: string) => entries.get(`${service}/${account}`) ?? null,
+      set: async (service: string, account: string, value: string) => {
+        entries.set(`${service}/${account}`, value);
+      },
+      delete: async (service: string, account: string) => entries.delete(`${service}/${account}`),
+    };
+    await saveAuthDotJson(
+      home,
+      {
+        auth_mode: 'chatgpt',
+        OPENAI_API_KEY: null,
+        tokens: {
+          id_token: chatgptJwt({ accountId: 'account-1' }),
+          access_token: fakeJwt({ exp: 1 }),
+          refresh_token: 'refresh-k0',
+          account_id: 'account-1',
+        },
+        last_refresh: '2026-01-01T00:00:00.000Z',
+      },
+      'keyring',
+      { keyring },
+    );
+    const authority = await startTokenAuthority(() => ({
+      status: 200,
+      body: { access_token: 'access-k1', refresh_token: 'refresh-k1' },
+    }));
+    const manager = AuthManager.create({
+      codexHome: home,
+      enableCodexApiKeyEnv: false,
+      storeMode: 'keyring',
+      storage: { keyring },
+      env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: authority.url },
+    });
+
+    expect(await manager.auth()).toMatchObject({ accessToken: 'access-k1' });
+    expect(existsSync(path.join(home, 'auth.json'))).toBe(false);
+    expect((await loadAuthDotJson(home, 'keyring', { keyring }))?.tokens?.refresh_token).toBe(
+      'refresh-k1',
+    );
+  });
+});
