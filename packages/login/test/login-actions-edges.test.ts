@@ -116,6 +116,31 @@ describe('enforceLoginRestrictions edges', () => {
   });
 });
 
+describe('enforceLoginRestrictions when the logout fails', () => {
+  it('says so after the restriction', async () => {
+    const home = await tempDir();
+    const value = JSON.stringify({ OPENAI_API_KEY: 'sk-locked-in' });
+    const keyring = {
+      get: async () => value,
+      set: async () => {},
+      delete: async (): Promise<boolean> => {
+        throw new Error('keyring is locked');
+      },
+    };
+    const error = await enforceLoginRestrictions({
+      codexHome: home,
+      storeMode: 'keyring',
+      storage: { keyring },
+      forcedLoginMethod: 'chatgpt',
+      env: {},
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(LoginRestrictionError);
+    expect((error as Error).message).toBe(
+      'ChatGPT login is required, but an API key is currently being used. Logging out.. Failed to remove auth.json: failed to delete auth from keyring: keyring is locked',
+    );
+  });
+});
+
 describe('logoutAllStores', () => {
   it('in ephemeral mode removes the ephemeral entry only', async () => {
     const home = await tempDir();
