@@ -88,7 +88,6 @@ export async function withAuthFileLock<T>(
   try {
     return await work();
   } finally {
-    // Stryker disable next-line ArrowFunction: a failed release is ignored either way (the lock goes stale)
     await release().catch(() => {});
   }
 }
