@@ -215,3 +215,21 @@ describe('revokeToken', () => {
     expect(REVOKE_TOKEN_URL).toBe('https://auth.openai.com/oauth/revoke');
   });
 });
+
+describe('tokens received from the authority', () => {
+  it('are known to the redactor from the moment they arrive', async () => {
+    const { value } = await refreshAgainst({
+      status: 200,
+      body: {
+        id_token: 'fresh-id-token-5150',
+        access_token: 'fresh-access-token-5150',
+        refresh_token: 'fresh-refresh-token-5150',
+      },
+    });
+    expect(value?.accessToken).toBe('fresh-access-token-5150');
+    const { redact } = await import('@codex/protocol');
+    expect(
+      redact('a fresh-id-token-5150 b fresh-access-token-5150 c fresh-refresh-token-5150'),
+    ).toBe('a [REDACTED] b [REDACTED] c [REDACTED]');
+  });
+});
