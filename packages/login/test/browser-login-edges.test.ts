@@ -185,6 +185,40 @@ describe('browser login callback', () => {
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(LoginFlowError);
-    expect((error as Error).message).toMatch(/port/i);
+    expect((error as Error).message).toMatch(/^options\.port should be >= 0 and < 65536/);
+    expect((error as Error).cause).toMatchObject({ code: 'ERR_SOCKET_BAD_PORT' });
+  });
+
+  it('asks a server holding the port to cancel only once, then gives up', async () => {
+    const { createServer } = await import('node:http');
+    const paths: string[] = [];
+    const squatter = createServer((request, response) => {
+      paths.push(request.url ?? '');
+      response.end('not a login server');
+    });
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const { port } = squatter.address() as import('node:net').AddressInfo;
+    try {
+      const error = await startBrowserLogin({
+        codexHome: await tempDir(),
+        storeMode: 'file',
+        port,
+        openBrowser: false,
+      }).then(
+        () => null,
+        (caught: unknown) => caught as Error,
+      );
+      expect(error?.message).toBe(`Port 127.0.0.1:${port} is already in use`);
+      expect(paths).toEqual(['/cancel']);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('sends the default originator', async () => {
+    const server = await issuer(tokens);
+    const { started } = await login(server.origin);
+    expect(new URL(started.authUrl).searchParams.get('originator')).toBe('codex_cli_rs');
+    started.cancel();
   });
 });

@@ -200,3 +200,25 @@ describe('device-code polling and exchange', () => {
     await expect(completion).rejects.toThrow('Login was not completed');
   });
 });
+
+describe('device-code transport', () => {
+  it('refuses redirects, 300 and 399 included, and reports 400 as a failed request', async () => {
+    for (const status of [300, 399]) {
+      expect((await startFailure({ usercode: { status, body: '' } })).message).toMatch(
+        /unexpected redirect$/,
+      );
+    }
+    expect((await startFailure({ usercode: { status: 400, body: '' } })).message).toBe(
+      'device code request failed with status 400 Bad Request',
+    );
+  });
+
+  it('abandons a poll the issuer never answers when cancelled', async () => {
+    const server = await issuer({ token: () => 'hang' });
+    const login = await start(server.origin);
+    const completion = login.complete();
+    while (server.requests.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    login.cancel();
+    await expect(completion).rejects.toThrow('Login was not completed');
+  });
+});
