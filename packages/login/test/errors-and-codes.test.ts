@@ -81,3 +81,22 @@ describe('decodeJwtPayload', () => {
     );
   });
 });
+
+describe('claims that are not objects', () => {
+  it('are read as absent', async () => {
+    const { parseIdToken } = await import('../src/token-data.ts');
+    for (const value of [null, 'text', ['x']]) {
+      const jwt = fakeJwt({
+        'https://api.openai.com/auth': value,
+        'https://api.openai.com/profile': value,
+      });
+      expect(parseIdToken(jwt)).toMatchObject({
+        email: null,
+        chatgptPlanType: null,
+        chatgptUserId: null,
+        chatgptAccountId: null,
+        chatgptAccountIsFedramp: false,
+      });
+    }
+  });
+});
