@@ -168,6 +168,7 @@ export async function runAuthCommand(
     buffer: false,
     reject: false,
     detached: !isWindows,
+    // Stryker disable next-line BooleanLiteral: windowsHide has no effect off Windows, where these tests run
     windowsHide: true,
   });
   // a command that never started has no process (group) to kill

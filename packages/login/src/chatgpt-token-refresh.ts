@@ -79,6 +79,7 @@ export async function withAuthFileLock<T>(
     lockfilePath: `${file}.lock`,
     stale: 30_000,
     update: 5_000,
+    // Stryker disable next-line BooleanLiteral: randomize only adds jitter to the waits between tries
     retries: { retries: 600, factor: 1.2, minTimeout: 5, maxTimeout: 100, randomize: true },
     onCompromised: (error) => {
       onWarning(`auth.json lock was compromised: ${error.message}`);

@@ -64,6 +64,7 @@ async function readJson(response: IssuerResponse): Promise<Record<string, unknow
 /** Upstream sends the interval as a string of seconds; absent means poll at once. */
 function parseInterval(value: unknown): number {
   if (value === undefined) return 0;
+  // Stryker disable next-line MethodExpression: Number() ignores surrounding whitespace itself
   const seconds = typeof value === 'string' ? Number(value.trim()) : Number.NaN;
   if (!Number.isSafeInteger(seconds) || seconds < 0) {
     throw new LoginFlowError('invalid digit found in string');

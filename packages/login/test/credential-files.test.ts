@@ -1,11 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AuthManager, loadAuthDotJson, logout, saveAuthDotJson } from '@codex/login';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { requestTokenRefresh } from '../src/token-authority.ts';
 import { tempDir } from './helpers/fixtures.ts';
 import { startTokenAuthority } from './helpers/token-authority.ts';
+
+const packageDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const umaskChild = path.join(packageDir, 'test', 'helpers', 'save-with-umask.ts');
 
 const apiKeyRecord = { auth_mode: 'apikey' as const, OPENAI_API_KEY: 'sk-file-key-1234' };
 
@@ -17,12 +22,13 @@ function deadPid(): number {
 describe('credential files (security)', () => {
   it('creates CODEX_HOME 0700 whatever the umask', async () => {
     const home = path.join(await tempDir(), 'nested', 'codex-home');
-    const previous = process.umask(0o000);
-    try {
-      await saveAuthDotJson(home, apiKeyRecord, 'file');
-    } finally {
-      process.umask(previous);
-    }
+    const result = await execa(
+      process.execPath,
+      ['--conditions=@codex/source', '--import', 'tsx', umaskChild, home],
+      { cwd: packageDir, reject: false },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
 
     expect((await stat(home)).mode & 0o777).toBe(0o700);
     expect((await stat(path.join(home, 'auth.json'))).mode & 0o777).toBe(0o600);

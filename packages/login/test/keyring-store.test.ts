@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import type { AuthDotJson } from '@codex/protocol';
 import {
   fakeJwt,
@@ -36,7 +37,11 @@ const sample: AuthDotJson = {
   last_refresh: '2026-03-31T12:34:56.789Z',
 };
 
-describe.skipIf(unavailable !== null)('the OS keyring (Secret Service on a private D-Bus)', () => {
+// A worker thread's process.env is its own copy: the native binding (libc getenv) never sees the private bus
+// address set below, so these run only on the main thread (vitest's forks pool; Stryker runs threads).
+const skipped = unavailable !== null || !isMainThread;
+
+describe.skipIf(skipped)('the OS keyring (Secret Service on a private D-Bus)', () => {
   let daemon: KeyringDaemon;
   const saved: Record<string, string | undefined> = {};
 

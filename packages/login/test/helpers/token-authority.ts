@@ -10,8 +10,15 @@ export type AuthorityReply =
 /** A token authority on 127.0.0.1:0 that records requests and answers with `respond`. */
 export async function startTokenAuthority(
   respond: (request: AuthorityRequest, index: number) => AuthorityReply,
-): Promise<{ url: string; origin: string; requests: AuthorityRequest[] }> {
+): Promise<{
+  url: string;
+  origin: string;
+  requests: AuthorityRequest[];
+  /** The headers of each request, in the order of `requests`. */
+  headers: IncomingMessage['headers'][];
+}> {
   const requests: AuthorityRequest[] = [];
+  const headers: IncomingMessage['headers'][] = [];
   const hanging = new Set<ServerResponse>();
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -26,6 +33,7 @@ export async function startTokenAuthority(
       }
       const recorded = { method: request.method ?? '', path: request.url ?? '', body };
       requests.push(recorded);
+      headers.push(request.headers);
       const reply = respond(recorded, requests.length - 1);
       if (reply === 'hang') {
         hanging.add(response);
@@ -48,5 +56,5 @@ export async function startTokenAuthority(
   );
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
-  return { url: `${origin}/oauth/token`, origin, requests };
+  return { url: `${origin}/oauth/token`, origin, requests, headers };
 }
