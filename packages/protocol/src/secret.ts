@@ -27,6 +27,8 @@ type Registry = {
    * the matcher); optional so that an older copy of this package sharing the registry can ignore it.
    */
   needles?: { list: readonly string[] | null; version: number } | null;
+  /** Cached encoded forms of the secrets too long for the matcher, longest first (optional, as `needles`). */
+  longForms?: { list: readonly string[]; version: number } | null;
   version: number;
   readonly finalizer: FinalizationRegistry<string>;
 };
@@ -176,13 +178,44 @@ function base64Fragments(secret: string): string[] {
 const BEFORE = '(?<![A-Za-z0-9])';
 const AFTER = '(?![A-Za-z0-9])';
 
+/**
+ * Secrets longer than this are found by their whole encoded forms (see {@link longForms}) instead of the
+ * per-character pattern: that pattern grows ~17 characters per character, costs ~30 ms to compile for a 1 KB
+ * token, and past ~8 KB V8's regex compiler overflows its stack (an auth command may print up to 1 MiB).
+ */
+const MAX_PATTERN_SECRET_LENGTH = 1024;
+
+/** And at most this many characters of secrets in all go into the matcher; the rest are found as long ones. */
+const MAX_PATTERN_TOTAL_LENGTH = 16 * 1024;
+
+/**
+ * The live secrets the matcher regex covers (the shortest, within both limits), longest first so that one
+ * that contains another is replaced whole; {@link redactLongSecrets} finds the others.
+ */
+function patternSecrets(): string[] {
+  const chosen: string[] = [];
+  let total = 0;
+  for (const secret of [...registry.live.keys()].sort(
+    (left, right) => left.length - right.length,
+  )) {
+    if (
+      secret.length > MAX_PATTERN_SECRET_LENGTH ||
+      total + secret.length > MAX_PATTERN_TOTAL_LENGTH
+    ) {
+      break;
+    }
+    chosen.push(secret);
+    total += secret.length;
+  }
+  return chosen.reverse();
+}
+
 function matcher(): RegExp | null {
-  if (registry.live.size === 0) return null;
   if (registry.matcher !== null && registry.matcher.version === registry.version) {
     return registry.matcher.regex;
   }
-  // longest first, so a secret that contains another is replaced whole
-  const secrets = [...registry.live.keys()].sort((left, right) => right.length - left.length);
+  const secrets = patternSecrets();
+  if (secrets.length === 0) return null;
   const alternatives: string[] = [];
   for (const secret of secrets) {
     alternatives.push(`${BEFORE}${encodedPattern(secret)}${AFTER}`);
@@ -193,6 +226,52 @@ function matcher(): RegExp | null {
   const regex = new RegExp(alternatives.join('|'), 'gi');
   registry.matcher = { regex, size: secrets.length, version: registry.version };
   return regex;
+}
+
+/**
+ * The whole encoded forms of a long secret, replaced exactly (case-sensitively, no mixing of forms within
+ * it): plain, JSON `\u` escapes (lower- and upper-case hex), JSON `\/`, percent-encoding and its base64 /
+ * base64url fragments.
+ */
+function longForms(secret: string): string[] {
+  const codes = (upper: boolean) =>
+    [...secret]
+      .map((char) => {
+        const code = char.codePointAt(0) ?? 0;
+        if (code > 0xffff) return char;
+        const hex4 = code.toString(16).padStart(4, '0');
+        return `\\u${upper ? hex4.toUpperCase() : hex4}`;
+      })
+      .join('');
+  const bytes = [...Buffer.from(secret, 'utf8')].map((byte) => `%${hex(byte)}`).join('');
+  const forms = new Set([
+    secret,
+    codes(false),
+    codes(true),
+    secret.replaceAll('/', '\\/'),
+    encodeURIComponent(secret),
+    bytes,
+    bytes.toUpperCase(),
+    ...base64Fragments(secret),
+  ]);
+  return [...forms].sort((left, right) => right.length - left.length);
+}
+
+function redactLongSecrets(text: string): string {
+  if (registry.longForms == null || registry.longForms.version !== registry.version) {
+    const inPattern = new Set(patternSecrets());
+    const secrets = [...registry.live.keys()].filter((secret) => !inPattern.has(secret));
+    // longest first, so a secret that contains another is replaced whole
+    const list = [...new Set(secrets.flatMap(longForms))].sort(
+      (left, right) => right.length - left.length,
+    );
+    registry.longForms = { list, version: registry.version };
+  }
+  let scrubbed = text;
+  for (const form of registry.longForms.list) {
+    if (scrubbed.includes(form)) scrubbed = scrubbed.split(form).join(REDACTED);
+  }
+  return scrubbed;
 }
 
 // Building and compiling the matcher costs milliseconds (V8 compiles a regex twice: to bytecode on first use,
@@ -206,7 +285,7 @@ function needles(): readonly string[] | null {
   if (registry.needles != null && registry.needles.version === registry.version) {
     return registry.needles.list;
   }
-  const secrets = [...registry.live.keys()];
+  const secrets = patternSecrets();
   let list: string[] | null = [...ESCAPE_NEEDLES];
   for (const secret of secrets) {
     if (!/^[\x20-\x7e]*$/.test(secret)) {
@@ -255,7 +334,9 @@ export function redact(text: string): string {
   let scrubbed = text.includes('@') ? text.replace(URL_PASSWORD, `$1${REDACTED}@`) : text;
   // and so is a query parameter named for one (`?api-key=...`), as some gateways take keys
   if (scrubbed.includes('=')) scrubbed = scrubbed.replace(URL_CREDENTIAL_PARAM, `$1${REDACTED}`);
-  if (registry.live.size === 0 || !mayHoldSecret(scrubbed)) return scrubbed;
+  if (registry.live.size === 0) return scrubbed;
+  scrubbed = redactLongSecrets(scrubbed);
+  if (!mayHoldSecret(scrubbed)) return scrubbed;
   const regex = matcher();
   if (regex === null) return scrubbed;
   regex.lastIndex = 0;

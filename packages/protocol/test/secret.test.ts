@@ -142,6 +142,48 @@ describe('redact', () => {
   });
 });
 
+class ServerEcho extends CodexError {
+  readonly code = 'TEST_ECHO';
+}
+
+describe('redact with long secrets', () => {
+  it('finds 8 KiB and 1 MiB tokens in every whole encoded form, and messages still build (an auth command may print 1 MiB)', () => {
+    // a JWT-like token: base64url characters and dots; a regex built from it char by char overflowed V8's stack
+    const chunk = 'eyJhbGciOiJSUzI1NiJ9.QmVhcmVy-VG9rZW4_/+';
+    const tokens = [chunk.repeat(205), chunk.repeat(26_215)].map((value) => new Secret(value));
+    const short = new Secret('sk-short-next-to-long');
+    for (const token of tokens) {
+      const value = token.reveal();
+      const forms = [
+        value,
+        [...value].map((char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
+        value.replaceAll('/', '\\/'),
+        encodeURIComponent(value),
+        Buffer.from(`user:${value}`).toString('base64'),
+      ];
+      for (const form of forms) {
+        const shown = redact(`before ${form} after ${short.reveal()}`);
+        expect(shown.length).toBeLessThan(200);
+        expect(shown).toContain(REDACTED);
+        expect(shown).not.toContain(short.reveal());
+      }
+      const error = new ServerEcho(`the server echoed ${value}`);
+      expect(error.message).toBe(`the server echoed ${REDACTED}`);
+    }
+  });
+
+  it('finds many 1 KiB tokens at once (more than one matcher regex may hold)', () => {
+    const tokens = Array.from(
+      { length: 40 },
+      (_, index) => new Secret(`tok${index}-${'q'.repeat(1000)}`),
+    );
+
+    const shown = redact(`a ${tokens[0]?.reveal()} b ${tokens[39]?.reveal()} c`);
+
+    expect(shown).toBe(`a ${REDACTED} b ${REDACTED} c`);
+  });
+});
+
 describe('untrusted text in messages (security)', () => {
   it('redacts the password of a user:pass@ URL, registered or not', () => {
     expect(
