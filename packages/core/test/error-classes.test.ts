@@ -24,29 +24,35 @@ import { formatStatus, requestIdFrom, truncateWithEllipsis } from '../src/errors
 const url = 'http://127.0.0.1:1/v1/responses';
 
 describe('error classes', () => {
+  // each error is built inside its test, so per-test coverage ties the class to the test
   it.each([
-    [new CodexHomeError('d'), 'CodexHomeError', 'CODEX_HOME'],
-    [new ConfigOverrideError('d'), 'ConfigOverrideError', 'CONFIG_OVERRIDE'],
-    [new ConfigLoadError('d'), 'ConfigLoadError', 'CONFIG_LOAD'],
-    [new EnvVarError('V'), 'EnvVarError', 'ENV_VAR'],
-    [new CredentialError('d'), 'CredentialError', 'CREDENTIAL_INVALID'],
-    [new StreamError('d'), 'StreamError', 'STREAM'],
+    ['CodexHomeError', 'CODEX_HOME', () => new CodexHomeError('d')],
+    ['ConfigOverrideError', 'CONFIG_OVERRIDE', () => new ConfigOverrideError('d')],
+    ['ConfigLoadError', 'CONFIG_LOAD', () => new ConfigLoadError('d')],
+    ['EnvVarError', 'ENV_VAR', () => new EnvVarError('V')],
+    ['CredentialError', 'CREDENTIAL_INVALID', () => new CredentialError('d')],
+    ['StreamError', 'STREAM', () => new StreamError('d')],
     [
-      new UnexpectedStatusError({ status: 418, url, headers: {}, body: '' }),
       'UnexpectedStatusError',
       'UNEXPECTED_STATUS',
+      () => new UnexpectedStatusError({ status: 418, url, headers: {}, body: '' }),
     ],
-    [new RetryLimitError({ status: 429 }), 'RetryLimitError', 'RETRY_LIMIT'],
-    [new InternalServerError(), 'InternalServerError', 'INTERNAL_SERVER_ERROR'],
-    [new InvalidRequestError('d'), 'InvalidRequestError', 'INVALID_REQUEST'],
-    [new CyberPolicyError('d'), 'CyberPolicyError', 'CYBER_POLICY'],
-    [new ServerOverloadedError(), 'ServerOverloadedError', 'SERVER_OVERLOADED'],
-    [new QuotaExceededError(), 'QuotaExceededError', 'QUOTA_EXCEEDED'],
-    [new UsageNotIncludedError(), 'UsageNotIncludedError', 'USAGE_NOT_INCLUDED'],
-    [new UsageLimitReachedError(), 'UsageLimitReachedError', 'USAGE_LIMIT_REACHED'],
-    [new ContextWindowExceededError(), 'ContextWindowExceededError', 'CONTEXT_WINDOW_EXCEEDED'],
-    [new TurnAbortedError(), 'TurnAbortedError', 'TURN_ABORTED'],
-  ])('%s is named %s with code %s', (error, name, code) => {
+    ['RetryLimitError', 'RETRY_LIMIT', () => new RetryLimitError({ status: 429 })],
+    ['InternalServerError', 'INTERNAL_SERVER_ERROR', () => new InternalServerError()],
+    ['InvalidRequestError', 'INVALID_REQUEST', () => new InvalidRequestError('d')],
+    ['CyberPolicyError', 'CYBER_POLICY', () => new CyberPolicyError('d')],
+    ['ServerOverloadedError', 'SERVER_OVERLOADED', () => new ServerOverloadedError()],
+    ['QuotaExceededError', 'QUOTA_EXCEEDED', () => new QuotaExceededError()],
+    ['UsageNotIncludedError', 'USAGE_NOT_INCLUDED', () => new UsageNotIncludedError()],
+    ['UsageLimitReachedError', 'USAGE_LIMIT_REACHED', () => new UsageLimitReachedError()],
+    [
+      'ContextWindowExceededError',
+      'CONTEXT_WINDOW_EXCEEDED',
+      () => new ContextWindowExceededError(),
+    ],
+    ['TurnAbortedError', 'TURN_ABORTED', () => new TurnAbortedError()],
+  ])('%s has code %s', (name, code, build) => {
+    const error = build();
     expect(error.name).toBe(name);
     expect(error.code).toBe(code);
     expect(isCodexError(error)).toBe(true);
