@@ -5,7 +5,7 @@
 // contract (src/index.ts) by path; `--conditions=@codex/source` makes their own imports resolve to src too.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -372,6 +372,8 @@ type Contender = {
   readonly command: string;
   readonly args: readonly string[];
   readonly check?: (stdout: string) => boolean;
+  /** Runs before each of its runs, untimed. */
+  readonly before?: () => Promise<void>;
 };
 
 /**
@@ -391,6 +393,7 @@ async function measureAlternately(
       const list = samples.get(contender.label);
       if (!Array.isArray(list)) continue;
       const rssFile = path.join(options.cwd, `rss-${contender.label}.txt`);
+      await contender.before?.();
       const result = await measure(contender.command, contender.args, options, rssFile);
       if (result.code !== 0 || (contender.check && !contender.check(result.stdout))) {
         samples.set(contender.label, {
@@ -477,6 +480,14 @@ async function benchCli(): Promise<void> {
     },
     { label: 'floor', command: node, args: [floorScript, 'say ok'], check: saysOk },
     { label: 'exec', command: node, args: [codexBin, ...execArgs], check: saysOk },
+    {
+      // the first run after an install or upgrade: no code cache yet (it writes one, removed again)
+      label: 'exec_first',
+      command: node,
+      args: [codexBin, ...execArgs],
+      check: saysOk,
+      before: () => rm(path.join(temp.dir, 'cache'), { recursive: true, force: true }),
+    },
   ];
   const reference = flags.reference === undefined ? undefined : path.resolve(flags.reference);
   if (reference !== undefined) {
@@ -516,6 +527,7 @@ async function benchCli(): Promise<void> {
   describe('floor', 'floor');
   describe('codex_version', 'version', { label: 'node', name: 'node' });
   describe('codex_exec', 'exec', { label: 'floor', name: 'floor' });
+  describe('codex_exec_first_run', 'exec_first', { label: 'floor', name: 'floor' });
   if (reference !== undefined) {
     describe('reference_exec', 'reference');
     const ours = get('exec');

@@ -1,18 +1,23 @@
-// Bundles the CLI into dist/bin.cjs (the `codex` command: answers a bare `--version` without loading
-// ES modules), dist/main.js (everything else) plus lazily imported chunks, so `codex --version` loads one small
-// file and each subcommand loads only what it needs. Its one runtime dependency is @napi-rs/keyring,
-// a native addon that cannot be bundled (loaded only when the keyring is used).
+// Bundles the CLI into dist/:
+// - bin.cjs (src/bin.ts), the `codex` command: answers a bare `--version`, and runs the bundle below
+//   through node:vm with a V8 code cache under $CODEX_HOME;
+// - codex.bundle.js (src/main.ts), the whole CLI as one CommonJS function expression (not a module:
+//   only bin.cjs loads it), ASCII-only so it can be read as latin1;
+// - undici-fetch.cjs, undici's `fetch` for the OAuth calls (login, ChatGPT token refresh): half of
+//   undici that a model turn never runs, kept out of the file every command reads;
+// - THIRD-PARTY-NOTICES.txt, the licenses of every bundled third-party package, collected from what
+//   esbuild put in the bundles (their metafiles; scripts/third-party-notices.mjs).
+// Its one runtime dependency is @napi-rs/keyring, a native addon that cannot be bundled (loaded only
+// when the keyring is used).
 //
 // Not minified and without source maps: a `CODEX_DEBUG=1` stack then points at a readable line of
 // dist/, under a `// packages/<name>/src/<file>.ts` comment naming the source, and the gzipped tarball
-// stays small (maps with their sources were three times the code). The licenses of every bundled
-// third-party package are collected from what esbuild put in the bundle (its metafile) into
-// dist/THIRD-PARTY-NOTICES.txt (scripts/third-party-notices.mjs).
+// stays small (maps with their sources were three times the code).
 //
-// Other processes may be running the CLI while this runs (tests, a second build), so the new
-// files are built in a staging directory and renamed into place, chunks before main.js, and old
-// chunks are pruned only once they are a minute old.
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+// Other processes may be running the CLI while this runs (tests, a second build), so each file is
+// written beside its final name and renamed into place, the bundle before the launcher that names it.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -22,69 +27,110 @@ import { thirdPartyNotices } from './third-party-notices.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = path.join(root, 'dist');
 const { version, license } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
-// `--prune` (run before packing) drops every chunk the new main.js does not load, at once
-const staleChunkAgeMs = process.argv.includes('--prune') ? 0 : 60_000;
 const noticesFile = 'THIRD-PARTY-NOTICES.txt';
+const bundleFile = 'codex.bundle.js';
+const fetchFile = 'undici-fetch.cjs';
+// the parameters bin.ts calls the bundle's function with (Node's CommonJS wrapper, plus import.meta.url)
+const wrapperParams = 'exports, require, module, __filename, __dirname, __codexImportMetaUrl';
 
-// a sibling of dist/, so relative source-map paths stay right after the move
-const staging = await mkdtemp(path.join(root, '.bundle-'));
-try {
-  const { metafile } = await build({
-    absWorkingDir: root,
-    entryPoints: { main: 'src/main.ts' },
-    outdir: staging,
-    chunkNames: 'chunks/[name]-[hash]',
-    splitting: true,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20.19',
-    conditions: ['@codex/source'],
+/** @type {import('esbuild').BuildOptions} */
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  write: false,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20.19',
+  conditions: ['@codex/source'],
+  sourcemap: false,
+  legalComments: 'none',
+  minify: false,
+  logLevel: 'warning',
+  metafile: true,
+};
+
+/** Sends the login package's `import … from 'undici'` (its fetch) to dist/undici-fetch.cjs. */
+const undiciFetchExternal = {
+  name: 'undici-fetch-external',
+  /** @param {import('esbuild').PluginBuild} build */
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, () => ({ path: `./${fetchFile}`, external: true }));
+  },
+};
+
+await mkdir(dist, { recursive: true });
+const [main, fetchBundle] = await Promise.all([
+  build({
+    ...common,
+    entryPoints: ['src/main.ts'],
     external: ['@napi-rs/keyring'],
-    define: { CODEX_CLI_VERSION: JSON.stringify(version) },
-    sourcemap: false,
-    legalComments: 'none',
-    minify: false,
-    logLevel: 'warning',
-    metafile: true,
-    banner: {
-      js: [
-        "import { createRequire as __codexCreateRequire } from 'node:module'; const require = __codexCreateRequire(import.meta.url);",
-        `/*! @codex/cli ${version} | ${license} | bundled packages: ${noticesFile} */`,
-      ].join('\n'),
+    define: {
+      CODEX_CLI_VERSION: JSON.stringify(version),
+      'import.meta.url': '__codexImportMetaUrl',
     },
+    // esbuild escapes every non-ASCII character outside comments
+    charset: 'ascii',
+    // `import()` of the keyring becomes require(): a node:vm script has no module loader to import with
+    supported: { 'dynamic-import': false },
+    plugins: [lazyUndiciHttp2(), undiciFetchExternal],
+  }),
+  build({
+    ...common,
+    stdin: {
+      contents: "export { fetch } from 'undici';",
+      resolveDir: path.join(root, '../../packages/login'),
+      sourcefile: 'undici-fetch.js',
+    },
+    banner: { js: `/*! @codex/cli ${version} | ${license} | bundled packages: ${noticesFile} */` },
     plugins: [lazyUndiciHttp2()],
-  });
-  await writeFile(path.join(staging, noticesFile), await thirdPartyNotices(metafile, root));
-  const chunks = path.join(dist, 'chunks');
-  await mkdir(chunks, { recursive: true });
-  const fresh = new Set(await readdir(path.join(staging, 'chunks')));
-  for (const name of fresh) {
-    await rename(path.join(staging, 'chunks', name), path.join(chunks, name));
-  }
-  await rename(path.join(staging, noticesFile), path.join(dist, noticesFile));
-  // the launcher: CommonJS, copied with the version written in (esbuild would wrap its runtime
-  // `import('./main.js')` in interop helpers)
-  const launcher = await readFile(path.join(root, 'src/bin.cjs'), 'utf8');
-  await writeFile(
-    path.join(staging, 'bin.cjs'),
-    launcher.replace(/\$\{CODEX_CLI_VERSION\}/, version),
-    { mode: 0o755 },
+  }),
+]);
+
+const code = asciiOnly(main.outputFiles[0].text);
+const bundleText = [
+  `/*! @codex/cli ${version} | ${license} | bundled packages: ${noticesFile} | run by bin.cjs, not a module */`,
+  `(function (${wrapperParams}) {`,
+  code,
+  '})',
+  '',
+].join('\n');
+const bundleId = createHash('sha256').update(bundleText).digest('hex').slice(0, 16);
+const launcher = await build({
+  ...common,
+  entryPoints: ['src/bin.ts'],
+  metafile: false,
+  define: { CODEX_CLI_VERSION: JSON.stringify(version), CODEX_BUNDLE_ID: JSON.stringify(bundleId) },
+  banner: { js: '#!/usr/bin/env node' },
+});
+
+const notices = await thirdPartyNotices(
+  { inputs: { ...main.metafile.inputs, ...fetchBundle.metafile.inputs } },
+  root,
+);
+await place(noticesFile, notices);
+await place(fetchFile, fetchBundle.outputFiles[0].text);
+await place(bundleFile, bundleText);
+await place('bin.cjs', launcher.outputFiles[0].text, 0o755);
+// the files of earlier builds (an ES module entry with lazily imported chunks)
+await rm(path.join(dist, 'chunks'), { recursive: true, force: true });
+
+/** Writes dist/<name> through a temporary file, so a running CLI never reads half of it. */
+async function place(name, text, mode = 0o644) {
+  const temp = path.join(dist, `.${name}.${process.pid}.tmp`);
+  await writeFile(temp, text, { mode });
+  await rename(temp, path.join(dist, name));
+}
+
+/**
+ * The bundle in ASCII, so bin.cjs can read it as latin1. esbuild (`charset: 'ascii'`) escapes strings and
+ * identifiers but leaves non-ASCII characters in comments and regular expression literals (execa's
+ * quoting regex); each becomes its `\uXXXX` escape (UTF-16 code units), which means the same character
+ * in both. A tagged template's raw text (`String.raw`) is the one place the two differ.
+ */
+function asciiOnly(text) {
+  // without the u flag the pattern matches UTF-16 code units: an astral character is two escapes
+  return text.replace(
+    /[\u0080-\uffff]/g,
+    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
-  // the pre-launcher entry of earlier builds
-  await rm(path.join(dist, 'bin.js'), { force: true });
-  await rename(path.join(staging, 'main.js'), path.join(dist, 'main.js'));
-  await rename(path.join(staging, 'bin.cjs'), path.join(dist, 'bin.cjs'));
-  const now = Date.now();
-  for (const name of await readdir(chunks)) {
-    if (fresh.has(name)) continue;
-    const file = path.join(chunks, name);
-    const modifiedMs = await stat(file).then(
-      (info) => info.mtimeMs,
-      () => now,
-    );
-    if (now - modifiedMs >= staleChunkAgeMs) await rm(file, { force: true });
-  }
-} finally {
-  await rm(staging, { recursive: true, force: true });
 }

@@ -1,6 +1,7 @@
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import type { CliIo } from './cli-io.ts';
 import { redactingIo } from './redacting-io.ts';
+import { splitCommandLine } from './subcommand.ts';
 import { formatUsageError, topHelp, topUsage, UsageError } from './usage.ts';
 
 export type { CliIo } from './cli-io.ts';
@@ -23,20 +24,9 @@ export async function run(argv: readonly string[], rawIo: CliIo): Promise<number
 
 async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   // `-c key=value` may come before the subcommand, as upstream's global flag
-  const globals: string[] = [];
-  let index = 0;
-  for (; index < argv.length; index++) {
-    const arg = argv[index] ?? '';
-    if ((arg === '-c' || arg === '--config') && index + 1 < argv.length) {
-      globals.push(arg, argv[++index] ?? '');
-    } else if (arg.startsWith('--config=') || (arg.startsWith('-c') && arg.length > 2)) {
-      globals.push(arg);
-    } else {
-      break;
-    }
-  }
-  const command = argv[index];
-  const rest = [...globals, ...argv.slice(index + 1)];
+  const split = splitCommandLine(argv);
+  const { command } = split;
+  const rest = [...split.globals, ...split.rest];
   switch (command) {
     case '--version':
     case '-V':
@@ -47,7 +37,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       io.stdout.write(topHelp);
       return 0;
     case 'help':
-      return printHelp(argv.slice(index + 1), io);
+      return printHelp(split.rest, io);
     // subcommands load lazily: `--version` and `--help` never parse core, login or undici
     case 'exec':
     case 'e':
@@ -98,6 +88,6 @@ declare const CODEX_CLI_VERSION: string | undefined;
 
 function version(): string {
   if (typeof CODEX_CLI_VERSION === 'string') return CODEX_CLI_VERSION;
-  const require = createRequire(import.meta.url);
-  return (require('../package.json') as { version: string }).version;
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  return (pkg as { version: string }).version;
 }

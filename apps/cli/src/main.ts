@@ -1,35 +1,49 @@
-// The ES module entry of the `codex` command, imported by src/bin.cjs (which answers a bare `--version`).
+// The body of the `codex` command: dist/codex.bundle.js, which src/bin.ts (dist/bin.cjs) compiles with a
+// V8 code cache and calls. Sets process.exitCode; leaves at once on SIGINT/SIGTERM.
 import { run } from './cli.ts';
 import { exitCodeForSignal, InterruptedError } from './interrupt.ts';
+import { restoreV8Flags as restoreChangedV8Flags } from './wasm-tiering.ts';
 
 // undici's WebAssembly parser is kept on baseline code by `exec` and `app-server` once their modules
 // are loaded (wasm-tiering.ts): setting the V8 flag here would cost every later built-in its code cache.
 
-// One AbortSignal from SIGINT/SIGTERM to every auth command, token request and model request (improvement 13).
-// `on`, not `once`: execa's signal-exit (loaded with login) re-raises the signal when no other listener is left.
-const controller = new AbortController();
 // Whatever still runs once every abort listener has killed its child and request must not hold the exit.
 const EXIT_GRACE_MS = 1000;
-const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-  const code = exitCodeForSignal(signal);
-  if (controller.signal.aborted) process.exit(code);
-  controller.abort(new InterruptedError(signal));
-  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
-};
-process.on('SIGINT', () => onSignal('SIGINT'));
-process.on('SIGTERM', () => onSignal('SIGTERM'));
 
-const code = await run(process.argv.slice(2), {
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-  signal: controller.signal,
-});
-const reason: unknown = controller.signal.reason;
-if (reason instanceof InterruptedError) {
-  // every child was killed by the abort; leave now rather than wait for idle sockets or stdin
-  process.exit(exitCodeForSignal(reason.signal));
+/**
+ * Runs the command line in `process.argv` and sets `process.exitCode`. One AbortSignal goes from
+ * SIGINT/SIGTERM to every auth command, token request and model request (improvement 13); an interrupted
+ * run exits the process with the signal's code instead of resolving.
+ */
+export async function main(): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    const code = exitCodeForSignal(signal);
+    if (controller.signal.aborted) process.exit(code);
+    controller.abort(new InterruptedError(signal));
+    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  };
+  // `on`, not `once`: execa's signal-exit (loaded with login) re-raises the signal when no other listener is left.
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  const code = await run(process.argv.slice(2), {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: controller.signal,
+  });
+  const reason: unknown = controller.signal.reason;
+  if (reason instanceof InterruptedError) {
+    // every child was killed by the abort; leave now rather than wait for idle sockets or stdin
+    process.exit(exitCodeForSignal(reason.signal));
+  }
+  process.exitCode = code;
 }
-process.exitCode = code;
+
+/** Puts back the V8 flags a command changed; bin.ts calls it before it writes the code cache. */
+export function restoreV8Flags(): void {
+  restoreChangedV8Flags();
+}

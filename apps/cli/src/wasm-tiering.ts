@@ -1,5 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
 
+// V8's default `--wasm-tiering-budget` before V8 12 (Node 20); V8 12 and later (Node 22+) default to
+// the budget below, so there the flag is left alone.
+const V8_11_DEFAULT_BUDGET = 1_800_000;
+const BASELINE_BUDGET = 13_000_000;
+
 let applied = false;
 
 /**
@@ -7,14 +12,25 @@ let applied = false;
  *
  * With Node 20's V8 default budget one streamed turn makes V8 tier the parser's largest function up
  * to optimized code on a background thread (~150 ms of CPU and ~35 MiB), and the process then waits
- * for that compile at exit; newer V8 uses this larger budget by default. Changing a V8 flag also
+ * for that compile at exit; V8 12 and later use this larger budget by default. Changing a V8 flag also
  * changes the flag hash that Node's built-in code cache is checked against, so every built-in module
  * loaded afterwards is compiled from source (~20 ms for a turn's `http`, `net`, `stream`...): call
  * this once the command's modules are loaded (the start of `exec` / `app-server`), before the first
  * request compiles the parser. Later calls do nothing.
  */
 export function keepWasmParserOnBaseline(): void {
-  if (applied) return;
+  if (applied || Number.parseInt(process.versions.v8, 10) >= 12) return;
   applied = true;
-  setFlagsFromString('--wasm-tiering-budget=13000000');
+  setFlagsFromString(`--wasm-tiering-budget=${BASELINE_BUDGET}`);
+}
+
+/**
+ * Puts back the V8 flags {@link keepWasmParserOnBaseline} changed. V8 stamps a code cache with the
+ * hash of the flags in force and rejects it under other flags, so bin.ts calls this before it
+ * serialises the bundle's code cache at the end of a run: the next run starts with default flags.
+ */
+export function restoreV8Flags(): void {
+  if (!applied) return;
+  applied = false;
+  setFlagsFromString(`--wasm-tiering-budget=${V8_11_DEFAULT_BUDGET}`);
 }

@@ -320,8 +320,10 @@ const refreshedToken = fakeJwt({
   userId: 'user-1',
 });
 
+/** What the run left in $CODEX_HOME besides the launcher's code cache (cache/v8, code-cache.e2e.test.ts). */
 async function filesInHome(): Promise<string[]> {
-  return (await readdir(home.dir)).sort();
+  const names = await readdir(home.dir, { recursive: true });
+  return names.filter((name) => name !== 'cache' && !name.startsWith(`cache${path.sep}`)).sort();
 }
 
 /** Every message the server sent validated against upstream's schema. */

@@ -6,25 +6,10 @@ import { execaNode } from 'execa';
 import { describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../dist/bin.cjs', import.meta.url));
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const bundle = fileURLToPath(new URL('../dist/codex.bundle.js', import.meta.url));
 const packageJson = JSON.parse(
   await readFile(new URL('../package.json', import.meta.url), 'utf8'),
 ) as { version: string; files: string[] };
-
-/** Every file Node loads before running main.js: its static `import … from "./…"` closure. */
-async function staticClosure(entry: string): Promise<Map<string, number>> {
-  const seen = new Map<string, number>();
-  const visit = async (file: string): Promise<void> => {
-    if (seen.has(file)) return;
-    const text = await readFile(file, 'utf8');
-    seen.set(file, text.length);
-    for (const match of text.matchAll(/(?:^|[;\s}])import\s*[^("'`]*?from\s*["'](\.[^"']+)["']/g)) {
-      await visit(path.resolve(path.dirname(file), match[1] ?? ''));
-    }
-  };
-  await visit(entry);
-  return seen;
-}
 
 describe('codex bin', () => {
   it('prints the version of its package', async () => {
@@ -64,7 +49,7 @@ describe('codex bin', () => {
       });
 
       expect(result.exitCode).toBe(1);
-      const frame = /at (?:async )?(\w+) \(file:\/\/(\/[^:]+\.js):(\d+):\d+\)/.exec(result.stderr);
+      const frame = /at (?:async )?(\w+) \((\/[^:]+\.js):(\d+):\d+\)/.exec(result.stderr);
       expect(frame, result.stderr).not.toBeNull();
       const [, name = '', file = '', line = '0'] = frame ?? [];
       expect(name).toBe('runAuthCommand');
@@ -77,37 +62,50 @@ describe('codex bin', () => {
     }
   });
 
-  it('starts without loading core, login or undici: subcommands are lazy chunks', async () => {
-    const files = await staticClosure(main);
+  it("ships the CLI as one ASCII script and undici's fetch apart from it", async () => {
+    const text = await readFile(bundle, 'latin1');
 
-    const totalBytes = [...files.values()].reduce((sum, size) => sum + size, 0);
-    expect(totalBytes).toBeLessThan(64 * 1024);
-    const bundle = await readFile(main, 'utf8');
-    expect(bundle).toMatch(/import\("\.\/chunks\/exec-[\w-]+\.js"\)/);
+    // bin.cjs reads the bundle as latin1: any byte over 0x7f would change its meaning
+    expect(text).not.toMatch(/[\u0080-\uffff]/);
+    expect(text).toContain('require("./undici-fetch.cjs")');
+    // undici's fetch (half of undici) is not in the file every command reads
+    const fetchInternals = 'function fetching(';
+    expect(text).not.toContain(fetchInternals);
+    expect(await readFile(new URL('../dist/undici-fetch.cjs', import.meta.url), 'utf8')).toContain(
+      fetchInternals,
+    );
+    expect(packageJson.files).toEqual(
+      expect.arrayContaining(['dist/bin.cjs', 'dist/codex.bundle.js', 'dist/undici-fetch.cjs']),
+    );
   });
 
-  it('answers a bare --version without starting the ES module loader, and anything else through it', async () => {
-    // a preload that reports which of Node's module loaders the process started
+  it('answers a bare --version without compiling the bundle, and anything else through it', async () => {
+    // a preload that reports whether the process loaded node:vm, which bin.cjs needs only for the bundle
     const home = await mkdtemp(path.join(tmpdir(), 'codex-bin-'));
     try {
       const probe = path.join(home, 'probe.cjs');
       await writeFile(
         probe,
-        "process.on('exit', () => process.stderr.write(process.moduleLoadList.includes('NativeModule internal/modules/esm/loader') ? 'esm' : 'cjs'));\n",
+        "process.on('exit', () => process.stderr.write(process.moduleLoadList.includes('NativeModule vm') ? 'bundle' : 'launcher'));\n",
       );
       const run = (args: string[]) =>
-        execaNode(bin, args, { nodeOptions: ['--require', probe], reject: false });
+        execaNode(bin, args, {
+          nodeOptions: ['--require', probe],
+          env: { CODEX_HOME: home, HOME: home },
+          extendEnv: false,
+          reject: false,
+        });
 
       const version = await run(['--version']);
       expect(version.stdout).toBe(`codex-cli ${packageJson.version}`);
-      expect(version.stderr).toBe('cjs');
+      expect(version.stderr).toBe('launcher');
       const short = await run(['-V']);
       expect(short.stdout).toBe(`codex-cli ${packageJson.version}`);
-      expect(short.stderr).toBe('cjs');
+      expect(short.stderr).toBe('launcher');
       // root options before --version go through the full command line parser
       const withOption = await run(['-c', 'model="m"', '--version']);
       expect(withOption.stdout).toBe(`codex-cli ${packageJson.version}`);
-      expect(withOption.stderr).toBe('esm');
+      expect(withOption.stderr).toBe('bundle');
     } finally {
       await rm(home, { recursive: true, force: true });
     }
