@@ -122,7 +122,11 @@ function saveCodeCache(script: Script, file: string, bundle: Bundle): void {
     renameSync(temp, file);
     pruneCodeCaches(dir, Date.now());
   } catch {
-    rmSync(temp, { force: true });
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // nothing more to undo: the run itself went through
+    }
   }
 }
 

@@ -125,6 +125,22 @@ describe('the code cache of codex (built bin)', () => {
     expect(await cacheFiles(home)).toEqual([]);
   });
 
+  it('answers the same when the cache cannot be written', async () => {
+    const { home, run } = await homeWithProbe();
+    // a file where the cache directory would be: creating it fails (permissions would not stop root)
+    await mkdir(path.join(home.codexHome, 'cache'));
+    await writeFile(path.join(home.codexHome, 'cache', 'v8'), 'in the way');
+    server.enqueue(completedReply('first'));
+    server.enqueue(completedReply('second'));
+
+    const first = await run('exec', 'hi');
+    const second = await run('exec', 'hi');
+
+    expect([first.exitCode, first.stdout, first.verdict]).toEqual([0, 'first', 'none']);
+    expect([second.exitCode, second.stdout, second.verdict]).toEqual([0, 'second', 'none']);
+    expect(await readFile(path.join(home.codexHome, 'cache', 'v8'), 'utf8')).toBe('in the way');
+  });
+
   it('writes none when $CODEX_HOME does not exist, and creates no ~/.codex', async () => {
     const { home } = await homeWithProbe();
 
