@@ -3,9 +3,9 @@
 // A bare `codex --version` is answered here without reading the rest of the CLI. Everything else runs
 // dist/codex.bundle.js, the whole CLI as one script, compiled through node:vm with a V8 code cache kept
 // under $CODEX_HOME/cache/v8: with the cache V8 neither parses nor compiles the functions the last run
-// of the same subcommand used, which was over half of a `codex exec` turn's own start-up work (Node 20
-// has no compile cache, and Node 22's does not let us choose where it lives). docs/architecture.md,
-// "Start-up cost", has the figures.
+// of the same subcommand used, which was over half of a `codex exec` turn's own start-up work. Node 20
+// has no compile cache (module.enableCompileCache came in 22.1), so this one mechanism serves every
+// supported Node. docs/architecture.md, "Start-up cost", has the figures.
 import {
   existsSync,
   mkdirSync,
@@ -77,7 +77,8 @@ function runBundle(args: readonly string[]): void {
  * `$CODEX_HOME/cache/v8/<bundle id>-<node version>-<arch>-<subcommand>.bin`, or undefined when
  * $CODEX_HOME (default ~/.codex) does not exist: the CLI does not create it for a cache. One file per
  * subcommand, since each compiles different functions. V8 rejects a cache made by another V8 or with
- * other flags, and the bundle id (a digest of its text) keeps another build's cache from being tried.
+ * other flags, but checks only the length of the source it was made from: the bundle id (a digest of
+ * the bundle's text) keeps another build's cache from ever being tried.
  */
 function codeCacheFile(args: readonly string[]): string | undefined {
   const { homedir }: typeof import('node:os') = require('node:os');
