@@ -91,8 +91,17 @@ function capStderr(text: string): string {
   return `${head}… (stderr truncated, ${bytes.length} bytes)`;
 }
 
+/**
+ * SIGKILLs the process group a detached command leads (grandchildren included), else calls `fallback`
+ * (the command alone: Windows, or a group already gone). Does nothing without a pid. That guard keeps
+ * the user's own terminal job alive: a command that never started (execa's stand-in after a spawn that
+ * threw, e.g. E2BIG) is a ChildProcess whose native handle has pid 0, and its kill() sends kill(0), which is
+ * SIGKILL to our own process group: the shell pipeline around `codex`, or a test runner and all its workers.
+ */
 function killProcessTree(pid: number | undefined, fallback: () => void): void {
-  if (pid !== undefined && !isWindows) {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,BlockStatement: a mutant here SIGKILLs the mutation run's own process group; test/auth-command-no-pid.test.ts covers it in a process group of its own
+  if (pid === undefined || !(pid > 0)) return;
+  if (!isWindows) {
     try {
       // Negative pid: the whole process group the detached child leads, grandchildren included.
       process.kill(-pid, 'SIGKILL');
@@ -171,11 +180,7 @@ export async function runAuthCommand(
     // Stryker disable next-line BooleanLiteral: windowsHide has no effect off Windows, where these tests run
     windowsHide: true,
   });
-  // a command that never started has no process (group) to kill
-  const killGroup = () => {
-    if (subprocess.pid !== undefined)
-      killProcessTree(subprocess.pid, () => subprocess.kill('SIGKILL'));
-  };
+  const killGroup = () => killProcessTree(subprocess.pid, () => subprocess.kill('SIGKILL'));
   const destroyPipes = () => {
     subprocess.stdout?.destroy();
     subprocess.stderr?.destroy();
@@ -210,7 +215,8 @@ export async function runAuthCommand(
       exit = { exitCode, signal: exitSignal };
       // A token command is one-shot: whatever it left in its process group (a forked child holding stdout, a
       // stray daemon) dies with it; a grandchild in a session of its own gets the pipes closed after a grace.
-      if (!isWindows && subprocess.pid !== undefined) killProcessTree(subprocess.pid, () => {});
+      // Stryker disable next-line ConditionalExpression: off Windows, where these tests run, the condition is true
+      if (!isWindows) killProcessTree(subprocess.pid, () => {});
       const grace = setTimeout(destroyPipes, PIPE_GRACE_MS);
       grace.unref();
       timers.push(grace);
