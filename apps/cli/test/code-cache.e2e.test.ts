@@ -1,10 +1,25 @@
 // The launcher's V8 code cache (src/bin.ts): written under $CODEX_HOME/cache/v8 by a run that went
 // through, used by the next run of the same subcommand, replaced when V8 rejects it.
-import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import {
+  chmod,
+  chown,
+  cp,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { completedReply, type ResponsesServer, startResponsesServer } from '@codex/test-support';
+import { execa, execaNode } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CodexHome, makeCodexHome, providerConfig } from './helpers/codex-e2e.ts';
+import { bin, type CodexHome, makeCodexHome, providerConfig } from './helpers/codex-e2e.ts';
 
 let server: ResponsesServer;
 
@@ -70,7 +85,10 @@ describe('the code cache of codex (built bin)', () => {
     expect([first.exitCode, first.stdout, first.verdict]).toEqual([0, 'first', 'none']);
     expect([second.exitCode, second.stdout, second.verdict]).toEqual([0, 'second', 'accepted']);
     const nodeVersion = process.version.replaceAll('.', '\\.');
-    expect(name).toMatch(new RegExp(`^[0-9a-f]{16}-${nodeVersion}-${process.arch}-exec\\.bin$`));
+    // the probe comes in through NODE_OPTIONS: a digest of the options ends the name
+    expect(name).toMatch(
+      new RegExp(`^[0-9a-f]{16}-${nodeVersion}-${process.arch}-exec-[0-9a-f]{8}\\.bin$`),
+    );
     expect(await cacheFiles(home)).toEqual([name]);
     expect(written.mode & 0o777).toBe(0o600);
     expect((await stat(path.dirname(file))).mode & 0o777).toBe(0o700);
@@ -79,39 +97,132 @@ describe('the code cache of codex (built bin)', () => {
     expect([after.ino, after.mtimeMs]).toEqual([written.ino, written.mtimeMs]);
   });
 
-  it("keeps one cache per subcommand, and `codex e` shares exec's", async () => {
+  it("keeps one cache per subcommand and one for help, and `codex e` shares exec's", async () => {
     const { home, run } = await homeWithProbe();
     server.enqueue(completedReply('one'));
     server.enqueue(completedReply('two'));
 
+    // help first: it runs none of exec, so it must not become exec's cache
+    const help = await run('exec', '--help');
     const exec = await run('exec', 'hi');
-    const help = await run('login', '--help');
+    const logout = await run('logout');
     const alias = await run('-c', 'model="gpt-test"', 'e', 'hi');
 
-    expect([exec.exitCode, help.exitCode, alias.exitCode]).toEqual([0, 0, 0]);
-    expect([exec.verdict, help.verdict, alias.verdict]).toEqual(['none', 'none', 'accepted']);
-    expect((await cacheFiles(home)).map((name) => name.replace(/^.*-/, ''))).toEqual([
-      'exec.bin',
-      'login.bin',
+    expect([help.exitCode, exec.exitCode, logout.exitCode, alias.exitCode]).toEqual([0, 0, 0, 0]);
+    expect([help.verdict, exec.verdict, logout.verdict, alias.verdict]).toEqual([
+      'none',
+      'none',
+      'none',
+      'accepted',
     ]);
+    expect(
+      (await cacheFiles(home)).map((name) => /-(\w+)-[0-9a-f]{8}\.bin$/.exec(name)?.[1]),
+    ).toEqual(['exec', 'help', 'logout']);
   });
 
-  it('replaces a cache V8 rejects, and answers the same', async () => {
+  // class: a cache that is not exactly what this user's CLI wrote (V8 has no checksum in release builds:
+  // flipped bytes crash it), or that someone else could have written (a cache is code), is not used
+  it.each([
+    [
+      'with bytes flipped in the middle',
+      async (file: string) => {
+        const data = await readFile(file);
+        data.fill(0x41, 200_000, 200_004);
+        await writeFile(file, data);
+      },
+    ],
+    ['that is not a code cache', (file: string) => writeFile(file, 'not a V8 code cache')],
+    [
+      'that is a FIFO',
+      async (file: string) => {
+        await rm(file);
+        execFileSync('mkfifo', [file]);
+      },
+    ],
+    [
+      'that is a symlink',
+      async (file: string) => {
+        await rename(file, `${file}.real`);
+        await symlink(`${file}.real`, file);
+      },
+    ],
+    ['in a directory others can write', (file: string) => chmod(path.dirname(file), 0o777)],
+    ['owned by another user', (file: string) => chown(file, 65534, 65534)],
+  ])('does not use a cache %s, answers the same, and writes its own', async (_, spoil) => {
     const { home, run } = await homeWithProbe();
-    server.enqueue(completedReply('before'));
-    server.enqueue(completedReply('corrupt'));
-    server.enqueue(completedReply('after'));
+    for (const text of ['before', 'spoilt', 'after']) server.enqueue(completedReply(text));
     await run('exec', 'hi');
     const [name = ''] = await cacheFiles(home);
-    const file = path.join(home.codexHome, 'cache', 'v8', name);
-    await writeFile(file, 'not a V8 code cache');
+    await spoil(path.join(home.codexHome, 'cache', 'v8', name));
 
-    const corrupt = await run('exec', 'hi');
+    const spoilt = await run('exec', 'hi');
     const after = await run('exec', 'hi');
 
-    expect([corrupt.exitCode, corrupt.stdout, corrupt.verdict]).toEqual([0, 'corrupt', 'rejected']);
+    expect([spoilt.exitCode, spoilt.stdout, spoilt.verdict]).toEqual([0, 'spoilt', 'none']);
     expect([after.exitCode, after.stdout, after.verdict]).toEqual([0, 'after', 'accepted']);
-    expect((await readFile(file)).length).toBeGreaterThan(100_000);
+  });
+
+  it('does not run a same-length edit of the bundle from the cache of the original', async () => {
+    const { home } = await homeWithProbe();
+    const copy = path.join(home.dir, 'dist');
+    await cp(path.dirname(bin), copy, { recursive: true });
+    const bundleFile = path.join(copy, 'codex.bundle.js');
+    const original = await readFile(bundleFile, 'latin1');
+    const runCopy = (args: string[]) =>
+      execaNode(path.join(copy, 'bin.cjs'), args, {
+        cwd: home.dir,
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          HOME: home.dir,
+          CODEX_HOME: home.codexHome,
+          MOCK_API_KEY: 'sk-cache',
+        },
+        extendEnv: false,
+        input: '',
+        reject: false,
+      });
+    server.enqueue(completedReply('original'));
+
+    const first = await runCopy(['exec', 'hi']);
+    // same length, other text: V8 alone would take the old cache for it
+    const edited = original.replace(
+      'No prompt provided via stdin.',
+      'No prompt PROVIDED via stdin.',
+    );
+    await writeFile(bundleFile, edited, 'latin1');
+    const second = await runCopy(['exec']);
+
+    expect([first.exitCode, first.stdout]).toEqual([0, 'original']);
+    expect(edited).not.toBe(original);
+    expect(edited.length).toBe(original.length);
+    expect(second.stderr).toContain('No prompt PROVIDED via stdin.');
+  });
+
+  it('makes its directories and file private whatever the umask', async () => {
+    const { home } = await homeWithProbe();
+    server.enqueue(completedReply('strict'));
+    const env = {
+      PATH: process.env['PATH'] ?? '',
+      CODEX_HOME: home.codexHome,
+      HOME: home.dir,
+      MOCK_API_KEY: 'k',
+    };
+
+    // `umask 277` would leave cache/ unwritable (dr-x------), and so every later run without a cache
+    // (async: the Responses server runs in this process)
+    const { stdout } = await execa(
+      'sh',
+      ['-c', 'umask 277 && exec "$0" "$@"', process.execPath, bin, 'exec', 'hi'],
+      { cwd: home.dir, env, extendEnv: false, input: '', timeout: 60_000 },
+    );
+    const v8Dir = path.join(home.codexHome, 'cache', 'v8');
+    const names = await cacheFiles(home);
+
+    expect(stdout).toBe('strict');
+    expect(names).toHaveLength(1);
+    expect((await stat(path.dirname(v8Dir))).mode & 0o777).toBe(0o700);
+    expect((await stat(v8Dir)).mode & 0o777).toBe(0o700);
+    expect((await stat(path.join(v8Dir, names[0] ?? ''))).mode & 0o777).toBe(0o600);
   });
 
   it('writes none for a run that fails', async () => {
@@ -174,7 +285,7 @@ describe('the code cache of codex (built bin)', () => {
     const names = await cacheFiles(home);
 
     const written = names.filter((name) => !(name in kept) && !(name in stale));
-    expect(written).toEqual([expect.stringMatching(/^[0-9a-f]{16}-v.+-exec\.bin$/)]);
+    expect(written).toEqual([expect.stringMatching(/^[0-9a-f]{16}-v.+-exec-[0-9a-f]{8}\.bin$/)]);
     expect(names.filter((name) => name in kept || name in stale)).toEqual(Object.keys(kept).sort());
   });
 });

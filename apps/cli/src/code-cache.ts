@@ -1,0 +1,187 @@
+// The V8 code cache of dist/codex.bundle.js, for bin.ts: where it lives, when it is trusted, how it is
+// read and written. A code cache is code: V8 runs the bytecode in it instead of compiling the bundle,
+// and in a release build it checks only the source's length, its own version and its flags, with no
+// checksum (a few flipped bytes crash V8). So this module trusts a cache only when
+// - every directory on the way ($CODEX_HOME, cache/, cache/v8/) and the file belong to this user and no
+//   one else can write them (cache/, cache/v8/ and the file must not be symlinks), and the file is a
+//   regular file of sane size: someone who could write it could run code as this user, before
+//   config.toml's trust check;
+// - the SHA-256 written in its first 32 bytes matches the rest, hashed together with the bundle's
+//   identity (build digest, size and mtime: a hand-edited bundle of the same length is not mistaken
+//   for the one the cache was made from).
+// Anything else is a miss: the bundle is compiled from source and the cache written afresh. Reading
+// or writing a cache never fails a run.
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { splitCommandLine } from './subcommand.ts';
+
+/** Where one command line's cache lives, and what it must have been made from. */
+export type CodeCacheSlot = {
+  readonly file: string;
+  /** The bundle's identity: build digest, size and mtime of the file compiled. */
+  readonly identity: string;
+};
+
+const DIGEST_BYTES = 32;
+// a code cache of the whole CLI is about 1 MiB; anything far larger is not one
+const MAX_CACHE_BYTES = 64 * 1024 * 1024;
+// caches of other builds of the CLI are removed once they have not been written for this long
+const STALE_CACHE_MS = 7 * 24 * 60 * 60 * 1000;
+// a temporary file this old was left by a run that died while writing
+const STALE_TEMP_MS = 60 * 1000;
+const SUBCOMMANDS = new Set(['exec', 'login', 'logout', 'app-server']);
+
+/**
+ * The cache slot for a command line: `$CODEX_HOME/cache/v8/<build>-<node version>-<arch>-<subcommand>[-<flags>].bin`,
+ * or undefined when $CODEX_HOME (default ~/.codex) is not a directory (the CLI does not create it for a
+ * cache). One file per subcommand, since each compiles different functions (`help` and `--help` runs
+ * apart: they run none of the command), and per set of Node options, whose V8 flags V8 checks.
+ * @param buildId the bundle's build digest (`CODEX_BUNDLE_ID`)
+ */
+export function codeCacheSlot(
+  args: readonly string[],
+  bundle: { readonly file: string; readonly buildId: string },
+  env: Readonly<Record<string, string | undefined>>,
+): CodeCacheSlot | undefined {
+  const home = env['CODEX_HOME'] || path.join(homedir(), '.codex');
+  let bundleInfo: Stats;
+  try {
+    if (!statSync(home).isDirectory()) return undefined;
+    bundleInfo = statSync(bundle.file);
+  } catch {
+    return undefined;
+  }
+  const { command, rest } = splitCommandLine(args);
+  const name = command === 'e' ? 'exec' : SUBCOMMANDS.has(command ?? '') ? command : 'other';
+  const help = command === 'help' || rest.includes('--help') || rest.includes('-h');
+  const options = [...process.execArgv, env['NODE_OPTIONS'] ?? ''].join(' ').trim();
+  const parts = [bundle.buildId, process.version, process.arch, help ? 'help' : name];
+  if (options !== '') parts.push(sha256(options).subarray(0, 4).toString('hex'));
+  return {
+    file: path.join(home, 'cache', 'v8', `${parts.join('-')}.bin`),
+    identity: `${bundle.buildId}:${bundleInfo.size}:${bundleInfo.mtimeMs}`,
+  };
+}
+
+/** The cached data of a slot, or undefined when it is absent or not trusted (see the module comment). */
+export function readCodeCache(slot: CodeCacheSlot): Buffer | undefined {
+  const v8Dir = path.dirname(slot.file);
+  const cacheDir = path.dirname(v8Dir);
+  const home = path.dirname(cacheDir);
+  try {
+    // $CODEX_HOME may be a symlink (dotfiles); what we create below it may not
+    if (!safe(statSync(home), 'directory')) return undefined;
+    if (!safe(lstatSync(cacheDir), 'directory') || !safe(lstatSync(v8Dir), 'directory')) {
+      return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO put here must not hang the CLI; O_NOFOLLOW: nor a symlink lead elsewhere
+    fd = openSync(
+      slot.file,
+      constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0),
+    );
+  } catch {
+    return undefined;
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!safe(info, 'file') || info.size <= DIGEST_BYTES || info.size > MAX_CACHE_BYTES) {
+      return undefined;
+    }
+    const data = Buffer.allocUnsafe(info.size);
+    let filled = 0;
+    while (filled < data.length) {
+      const read = readSync(fd, data, filled, data.length - filled, filled);
+      if (read === 0) return undefined;
+      filled += read;
+    }
+    const payload = data.subarray(DIGEST_BYTES);
+    return digest(slot.identity, payload).equals(data.subarray(0, DIGEST_BYTES))
+      ? payload
+      : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes a slot's cache: the digest, then V8's data, into a private temporary file renamed into place
+ * (a concurrent run reads the old file or the new one), in directories made private whatever the umask;
+ * then removes other builds' stale caches. Errors are ignored: they cost only the next start.
+ */
+export function writeCodeCache(slot: CodeCacheSlot, data: Buffer): void {
+  const v8Dir = path.dirname(slot.file);
+  const temp = `${slot.file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(v8Dir, { recursive: true, mode: 0o700 });
+    // mkdir's mode is masked by the umask, and a directory made under `umask 277` would refuse us later
+    chmodSync(path.dirname(v8Dir), 0o700);
+    chmodSync(v8Dir, 0o700);
+    writeFileSync(temp, Buffer.concat([digest(slot.identity, data), data]), { mode: 0o600 });
+    chmodSync(temp, 0o600);
+    renameSync(temp, slot.file);
+    pruneCodeCaches(v8Dir, slot.file, Date.now());
+  } catch {
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // nothing more to undo: the run itself went through
+    }
+  }
+}
+
+/** Owned by this user (POSIX), writable by no one else, and of the expected type. */
+function safe(info: Stats, type: 'file' | 'directory'): boolean {
+  if (type === 'file' ? !info.isFile() : !info.isDirectory()) return false;
+  if (typeof process.getuid !== 'function') return true;
+  return info.uid === process.getuid() && (info.mode & 0o022) === 0;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function digest(identity: string, payload: Buffer): Buffer {
+  return createHash('sha256').update(identity).update('\0').update(payload).digest();
+}
+
+function pruneCodeCaches(dir: string, current: string, now: number): void {
+  const build = `${path.basename(current).split('-')[0]}-`;
+  for (const name of readdirSync(dir)) {
+    const ageLimit = name.endsWith('.tmp')
+      ? STALE_TEMP_MS
+      : name.startsWith(build)
+        ? undefined
+        : STALE_CACHE_MS;
+    if (ageLimit === undefined) continue;
+    const file = path.join(dir, name);
+    try {
+      if (now - lstatSync(file).mtimeMs >= ageLimit) rmSync(file, { force: true });
+    } catch {
+      // removed by a concurrent run
+    }
+  }
+}
