@@ -77,6 +77,14 @@ describe('ModelProviderAuthInfoSchema', () => {
     ],
     ['timeout_ms = 2.5', 'model_providers.p.auth.timeout_ms: expected an integer >= 1, got 2.5'],
     [
+      'timeout_ms = 3000000000.5',
+      'model_providers.p.auth.timeout_ms: expected an integer <= 2147483647, got 3000000000.5',
+    ],
+    [
+      'timeout_ms = "9999999999"',
+      'model_providers.p.auth.timeout_ms: expected an integer >= 1, got a string',
+    ],
+    [
       'timeout_ms = "5000"',
       'model_providers.p.auth.timeout_ms: expected an integer >= 1, got a string',
     ],

@@ -1,13 +1,23 @@
 import path from 'node:path';
-import { ConfigError, isCodexError, parseConfigToml, validateConfigToml } from '@codex/protocol';
+import {
+  ConfigError,
+  isCodexError,
+  isHttpUrl,
+  parseConfigToml,
+  validateConfigToml,
+} from '@codex/protocol';
 import { describe, expect, it } from 'vitest';
 
 const configDir = path.resolve('/tmp/codex-home');
 const homeDir = path.resolve('/home/user');
 
 function parseError(text: string, strict = false): ConfigError {
+  return validationError(() => parseConfigToml(text, { configDir, homeDir, strict }));
+}
+
+function validationError(parse: () => unknown): ConfigError {
   try {
-    parseConfigToml(text, { configDir, homeDir, strict });
+    parse();
   } catch (error) {
     if (error instanceof ConfigError) return error;
     throw error;
@@ -220,12 +230,32 @@ describe('parseConfigToml', () => {
     expect(parseError(text).message).toBe(message);
   });
 
+  it('rejects a date-time where a provider, auth, aws or profile table belongs', () => {
+    const error = parseError(
+      [
+        'profiles.work = 1979-05-27',
+        'model_providers.corp = 1979-05-27T07:32:00Z',
+        'model_providers.other.auth = 07:32:00',
+        'model_providers.amazon-bedrock.aws = 1979-05-27T07:32:00',
+      ].join('\n'),
+    );
+
+    expect(error.message).toBe('model_providers.corp: expected a table, got a date-time');
+    expect(error.keyPath).toBe('model_providers.corp');
+    expect(error.issues).toEqual([
+      'model_providers.corp: expected a table, got a date-time',
+      'model_providers.other.auth: expected a table, got a date-time',
+      'model_providers.amazon-bedrock.aws: expected a table, got a date-time',
+      'profiles.work: expected a table, got a date-time',
+    ]);
+  });
+
   it('reports TOML syntax errors with line and column', () => {
     const error = parseError('model = "x"\n[model_providers.corp]\nname = \n');
 
     expect(error.line).toBe(3);
-    expect(error.column).toBeGreaterThan(0);
-    expect(error.message).toMatch(/^TOML parse error at line 3, column \d+: /);
+    expect(error.column).toBe(8);
+    expect(error.message).toBe('TOML parse error at line 3, column 8: invalid value');
     expect(error.keyPath).toBeUndefined();
     expect(isCodexError(error)).toBe(true);
   });
@@ -349,7 +379,72 @@ describe('validateConfigToml', () => {
     expect(config.model_providers['corp']?.auth?.cwd).toBe(path.join(configDir, 'bin'));
   });
 
-  it.each([null, 'x', 1, []])('rejects a root that is not a table (%j)', (value) => {
-    expect(() => validateConfigToml(value, { configDir })).toThrow(ConfigError);
+  it.each([
+    [null, 'null'],
+    ['x', 'a string'],
+    [1, '1'],
+    [[], 'an array'],
+    [undefined, 'nothing'],
+  ])('rejects a root that is not a table (%j)', (value, got) => {
+    const error = validationError(() => validateConfigToml(value, { configDir }));
+
+    expect(error.message).toBe(`config: expected a table, got ${got}`);
+    expect(error.keyPath).toBeUndefined();
+  });
+
+  it.each([
+    [{ model_providers: [] }, 'model_providers', 'an array'],
+    [{ model_providers: new Date(0) }, 'model_providers', 'a date-time'],
+    [{ profiles: new Date(0) }, 'profiles', 'a date-time'],
+    [{ model_providers: { p: { aws: [] } } }, 'model_providers.p.aws', 'an array'],
+  ])('rejects an array or a date where a table belongs (%j)', (value, keyPath, got) => {
+    const error = validationError(() => validateConfigToml(value, { configDir }));
+
+    expect(error.message).toBe(`${keyPath}: expected a table, got ${got}`);
+    expect(error.keyPath).toBe(keyPath);
+  });
+});
+
+describe('base URL checks', () => {
+  it('names every base URL that is not http(s) with a host, the first as the message', () => {
+    const error = parseError(
+      [
+        'openai_base_url = "ftp://files.example.com/v1"',
+        'chatgpt_base_url = "not a url"',
+        '[profiles.work]',
+        'chatgpt_base_url = "https://"',
+        '[model_providers."corp.eu"]',
+        'base_url = "file:///v1"',
+      ].join('\n'),
+    );
+
+    expect(error.message).toBe('openai_base_url: expected an http:// or https:// URL');
+    expect(error.keyPath).toBe('openai_base_url');
+    expect(error.issues).toEqual([
+      'openai_base_url: expected an http:// or https:// URL',
+      'chatgpt_base_url: expected an http:// or https:// URL',
+      'profiles.work.chatgpt_base_url: expected an http:// or https:// URL',
+      'model_providers."corp.eu".base_url: expected an http:// or https:// URL',
+    ]);
+  });
+
+  it('accepts http and https URLs with surrounding spaces', () => {
+    const { config } = parseConfigToml(
+      'openai_base_url = " http://127.0.0.1:1/v1 "\n[model_providers.corp]\nbase_url = "https://h/v1"\n',
+      { configDir },
+    );
+
+    expect(config.openai_base_url).toBe(' http://127.0.0.1:1/v1 ');
+    expect(config.model_providers['corp']?.base_url).toBe('https://h/v1');
+  });
+
+  it.each([
+    ['https://h', true],
+    ['HTTP://h:8080/x', true],
+    ['ws://h', false],
+    ['h/v1', false],
+    ['', false],
+  ])('isHttpUrl(%j) is %s', (text, expected) => {
+    expect(isHttpUrl(text)).toBe(expected);
   });
 });

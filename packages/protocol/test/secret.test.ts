@@ -47,6 +47,12 @@ describe('Secret', () => {
     expect(isSecret(value)).toBe(false);
   });
 
+  it('reveals nothing from an object that only poses as a secret', () => {
+    const forged = Object.create(Secret.prototype) as Secret;
+
+    expect(forged.reveal()).toBe('');
+  });
+
   it('compares by value', () => {
     expect(new Secret(value).equals(new Secret(value))).toBe(true);
     expect(new Secret(value).equals('other-value')).toBe(false);
@@ -134,11 +140,44 @@ describe('redact', () => {
 
     expect(redact(`plain ${value} .`)).toBe(`plain ${REDACTED} .`);
     expect(redact(`escaped ${escaped} .`)).toBe(`escaped ${REDACTED} .`);
+    expect(redact(`encoded ${encodeURIComponent(value)} .`)).toBe(`encoded ${REDACTED} .`);
     expect(secret.reveal()).toBe(value);
     // the regex's case-insensitive match pairs σ with ς, which toLowerCase() does not: no shortcut may skip it
     const sigma = new Secret('tokenσσσσ-1234');
     expect(redact('tokenςςςς-1234 .')).toBe(`${REDACTED} .`);
     expect(sigma.length).toBe(14);
+  });
+});
+
+describe('redact matches exactly', () => {
+  it('replaces a secret that contains another secret whole', () => {
+    const inner = new Secret('abcd-1234');
+    const outer = new Secret('abcd-1234-wxyz');
+
+    expect(redact('key abcd-1234-wxyz .')).toBe(`key ${REDACTED} .`);
+    expect(inner.length + outer.length).toBe(23);
+  });
+
+  it('takes a JSON `\\/` only for a slash', () => {
+    const secret = new Secret('efgh-5678-wxyz');
+
+    expect(redact('efgh-5678-wx\\/z')).toBe('efgh-5678-wx\\/z');
+    expect(secret.length).toBe(14);
+  });
+
+  it('percent-encodes each byte with two hex digits', () => {
+    const secret = new Secret('tab\tsecret-99');
+
+    expect(redact('tab%09secret-99 .')).toBe(`${REDACTED} .`);
+    expect(secret.length).toBe(13);
+  });
+
+  it('finds base64url text where the base64 of the secret has + and /', () => {
+    const secret = new Secret('k~~~??~~??~~x');
+    const encoded = Buffer.from(`user:${secret.reveal()}:tail`).toString('base64url');
+
+    expect(encoded).toBe('dXNlcjprfn5-Pz9-fj8_fn54OnRhaWw');
+    expect(redact(`token ${encoded}`)).toBe(`token dXNlcjp${REDACTED}OnRhaWw`);
   });
 });
 
@@ -169,6 +208,22 @@ describe('redact with long secrets', () => {
       }
       const error = new ServerEcho(`the server echoed ${value}`);
       expect(error.message).toBe(`the server echoed ${REDACTED}`);
+    }
+  });
+
+  it('finds a long token by its upper-case \\u escapes and its full percent-encoding in either case', () => {
+    const token = new Secret(`z/${'o.'.repeat(600)}`);
+    const value = token.reveal();
+    const escapes = [...value]
+      .map((char) => `\\u${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`)
+      .join('');
+    const bytes = [...Buffer.from(value)]
+      .map((byte) => `%${byte.toString(16).padStart(2, '0')}`)
+      .join('');
+
+    expect(escapes.slice(0, 12)).toBe('\\u007A\\u002F');
+    for (const form of [escapes, bytes, bytes.toUpperCase()]) {
+      expect(redact(`[${form}]`)).toBe(`[${REDACTED}]`);
     }
   });
 

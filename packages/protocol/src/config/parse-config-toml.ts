@@ -61,6 +61,11 @@ export function validateConfigToml(value: unknown, options: ConfigParseOptions):
     throw new ConfigError(issues[0] ?? '', { keyPath: unknownKeys[0], issues });
   }
   const warnings = unknownKeys.map((key) => `unknown configuration field \`${key}\` is ignored`);
+  const dates = findDatesForTables(cleaned);
+  if (dates.length > 0) {
+    const issues = dates.map((keyPath) => `${keyPath}: expected a table, got a date-time`);
+    throw new ConfigError(issues[0] ?? '', { keyPath: dates[0], issues });
+  }
 
   const base = { baseDir: options.configDir, homeDir: options.homeDir ?? homedir() };
   const result = withPathBase(base, () =>
@@ -208,6 +213,31 @@ function findUnknownTopLevelKeys(root: unknown, found: string[]): void {
       if (!isKnownProfileKey(key)) found.push(formatKeyPath(['profiles', name, key]));
     }
   }
+}
+
+/**
+ * Provider, auth, aws and profile tables that are TOML date-times: zod's object schemas would take a `Date`
+ * (an object with no own keys) for an empty table.
+ */
+function findDatesForTables(root: unknown): string[] {
+  const found: string[] = [];
+  if (!isTable(root)) return found;
+  const check = (value: unknown, path: string[]) => {
+    if (value instanceof Date) found.push(formatKeyPath(path));
+  };
+  const providers = root['model_providers'];
+  for (const [id, provider] of isTable(providers) ? Object.entries(providers) : []) {
+    check(provider, ['model_providers', id]);
+    if (isTable(provider)) {
+      check(provider['auth'], ['model_providers', id, 'auth']);
+      check(provider['aws'], ['model_providers', id, 'aws']);
+    }
+  }
+  const profiles = root['profiles'];
+  for (const [name, profile] of isTable(profiles) ? Object.entries(profiles) : []) {
+    check(profile, ['profiles', name]);
+  }
+  return found;
 }
 
 /**
