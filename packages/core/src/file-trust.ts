@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigLoadError } from './errors.ts';
 
@@ -8,10 +8,10 @@ export const ALLOW_UNSAFE_CONFIG_ENV_VAR = 'CODEX_ALLOW_UNSAFE_CONFIG';
 const GROUP_OR_OTHERS_WRITE = 0o022;
 
 /** Why `file` cannot be trusted to choose a command this user runs, or null when it can. */
-async function distrust(file: string, uid: number): Promise<string | null> {
-  let info: Awaited<ReturnType<typeof stat>>;
+function distrust(file: string, uid: number): string | null {
+  let info: Stats;
   try {
-    info = await stat(file);
+    info = statSync(file);
   } catch {
     return null; // absent: nothing to trust
   }
@@ -46,7 +46,7 @@ export async function assertTrustedCodexHome(
     path.join(codexHome, 'config.toml'),
     path.join(codexHome, 'auth.json'),
   ]) {
-    const reason = await distrust(file, uid);
+    const reason = distrust(file, uid);
     if (reason !== null) {
       throw new ConfigLoadError(
         `refusing to ${purpose}: ${reason}, or set ${ALLOW_UNSAFE_CONFIG_ENV_VAR}=1 if it is shared on purpose`,

@@ -1,4 +1,14 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -104,9 +114,9 @@ export async function findCodexHome(
   if (configured === undefined || configured === '') {
     return path.join(env['HOME'] || os.homedir(), '.codex');
   }
-  let info: Awaited<ReturnType<typeof stat>>;
+  let info: Stats;
   try {
-    info = await stat(configured);
+    info = statSync(configured);
   } catch (error) {
     throw new CodexHomeError(`CODEX_HOME points to "${configured}", but that path does not exist`, {
       cause: error,
@@ -117,17 +127,40 @@ export async function findCodexHome(
       `CODEX_HOME points to "${configured}", but that path is not a directory`,
     );
   }
-  return realpath(configured);
+  return realpathSync.native(configured);
+}
+
+/**
+ * config.toml's text, or undefined when it does not exist. A regular file is read synchronously: at start-up
+ * nothing else waits, and each thread-pool read costs the main thread a context switch, which on a busy machine
+ * waits for a time slice (issue 13). Anything else (a FIFO, a device) goes through the thread pool, so Ctrl-C
+ * still works while it waits for a writer.
+ */
+async function readConfigText(file: string): Promise<string | undefined> {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    if (fstatSync(fd).isFile()) return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+  return readFile(file, 'utf8');
 }
 
 async function readConfigTable(file: string): Promise<Record<string, unknown>> {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readConfigText(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new ConfigLoadError((error as Error).message, { cause: error });
   }
+  if (text === undefined) return {};
   try {
     return parseToml(text) as Record<string, unknown>;
   } catch (error) {

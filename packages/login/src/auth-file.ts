@@ -26,22 +26,6 @@ function notRegular(file: string): AuthStorageError {
 }
 
 /** Reads a credentials file; refuses a FIFO, directory or device without blocking. Null when absent. */
-export async function readRegularFile(file: string): Promise<string | null> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, READ_FLAGS);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  try {
-    if (!(await handle.stat()).isFile()) throw notRegular(file);
-    return await handle.readFile('utf8');
-  } finally {
-    await handle.close();
-  }
-}
-
 export function readRegularFileSync(file: string): string | null {
   let descriptor: number;
   try {

@@ -10,7 +10,6 @@ import {
 } from '@codex/protocol';
 import {
   printable,
-  readRegularFile,
   readRegularFileSync,
   removeStaleTempFiles,
   writeFileAtomic,
@@ -89,17 +88,12 @@ export class FileAuthStorage implements AuthStorageBackend {
     this.path = authFilePath(codexHome);
   }
 
+  /**
+   * Reads auth.json without the thread pool: the file is small and a FIFO or device is refused without
+   * blocking, so a turn pays no thread-pool round trip (a context switch each) for it (issue 13).
+   */
   async load(): Promise<AuthDotJson | null> {
-    let text: string | null;
-    try {
-      text = await readRegularFile(this.path);
-    } catch (error) {
-      if (error instanceof AuthStorageError) throw error;
-      throw new AuthStorageError(`failed to read ${this.path}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    return text === null ? null : parseAuthDotJson(text, this.path);
+    return this.loadSync();
   }
 
   /** Synchronous load, for constructing a manager. */

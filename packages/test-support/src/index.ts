@@ -40,3 +40,4 @@ export {
   writeScript,
   writeTokenQueueScript,
 } from './token-script.ts';
+export { threadPoolFileRequests } from './thread-pool-requests.ts';
