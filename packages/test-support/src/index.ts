@@ -28,6 +28,7 @@ export {
   startResponsesServer,
   toSseFrame,
 } from './responses-server.ts';
+export { threadPoolFileRequests } from './thread-pool-requests.ts';
 export {
   type GatewayEvent,
   startTokenGateway,
@@ -40,4 +41,3 @@ export {
   writeScript,
   writeTokenQueueScript,
 } from './token-script.ts';
-export { threadPoolFileRequests } from './thread-pool-requests.ts';
