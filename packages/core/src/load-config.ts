@@ -1,13 +1,4 @@
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  readFileSync,
-  realpathSync,
-  type Stats,
-  statSync,
-} from 'node:fs';
+import { readFileSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -132,24 +123,21 @@ export async function findCodexHome(
 
 /**
  * config.toml's text, or undefined when it does not exist. A regular file is read synchronously: at start-up
- * nothing else waits, and each thread-pool read costs the main thread a context switch, which on a busy machine
- * waits for a time slice (issue 13). Anything else (a FIFO, a device) goes through the thread pool, so Ctrl-C
- * still works while it waits for a writer.
+ * nothing else waits, and each thread-pool request costs the main thread a context switch each way, which on
+ * a busy machine waits for a time slice (issue 13). Anything else (a FIFO, a device) is read through the thread
+ * pool, as before issue 13: it is stat'ed here, never opened, since opening a FIFO releases a writer waiting on
+ * it. A FIFO with no writer keeps that read waiting, and the process with it: libuv joins its pool threads at
+ * exit, so an interrupted run also waits for a writer (or SIGKILL).
  */
 async function readConfigText(file: string): Promise<string | undefined> {
-  let fd: number;
+  let info: Stats;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    info = statSync(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  try {
-    if (fstatSync(fd).isFile()) return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-  return readFile(file, 'utf8');
+  return info.isFile() ? readFileSync(file, 'utf8') : readFile(file, 'utf8');
 }
 
 async function readConfigTable(file: string): Promise<Record<string, unknown>> {

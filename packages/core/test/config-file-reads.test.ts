@@ -1,6 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { loadConfig } from '@codex/core';
 import { threadPoolFileRequests } from '@codex/test-support';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +64,27 @@ describe('config.toml and CODEX_HOME are read without the thread pool (issue 13)
       await new Promise((resolve) => setTimeout(resolve, 0));
       await writeFile(fifo, 'model = "from-fifo"\n');
       await expect(loading).resolves.toMatchObject({ model: 'from-fifo' });
+    },
+  );
+
+  it.runIf(existsSync('/proc/self/wchan'))(
+    'reads a config.toml FIFO whose writer was already waiting (nothing opens it before the read)',
+    async () => {
+      const home = await tempHome();
+      const fifo = path.join(home, 'config.toml');
+      execFileSync('mkfifo', [fifo]);
+      const writer = spawn('sh', ['-c', `printf 'model = "from-writer"\\n' > '${fifo}'`]);
+      const exited = once(writer, 'exit');
+      // the writer's open() blocks until a reader opens the FIFO: wait until the kernel says it does
+      const wchan = `/proc/${writer.pid}/wchan`;
+      for (let tries = 0; readFileSync(wchan, 'utf8') !== 'wait_for_partner'; tries += 1) {
+        if (tries > 1000) throw new Error('the writer never blocked in open()');
+        await delay(2);
+      }
+      const config = await loadConfig({ env: { HOME: home }, cwd: home, codexHome: home });
+      expect(config.model).toBe('from-writer');
+      const [code] = await exited;
+      expect(code).toBe(0);
     },
   );
 });
