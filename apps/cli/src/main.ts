@@ -18,10 +18,9 @@ const EXIT_GRACE_MS = 1000;
 export async function main(): Promise<void> {
   const controller = new AbortController();
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-    const code = exitCodeForSignal(signal);
-    if (controller.signal.aborted) process.exit(code);
+    if (controller.signal.aborted) exitForSignal(signal);
     controller.abort(new InterruptedError(signal));
-    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+    setTimeout(() => exitForSignal(signal), EXIT_GRACE_MS).unref();
   };
   // `on`, not `once`: execa's signal-exit (loaded with login) re-raises the signal when no other listener is left.
   process.on('SIGINT', () => onSignal('SIGINT'));
@@ -38,9 +37,24 @@ export async function main(): Promise<void> {
   const reason: unknown = controller.signal.reason;
   if (reason instanceof InterruptedError) {
     // every child was killed by the abort; leave now rather than wait for idle sockets or stdin
-    process.exit(exitCodeForSignal(reason.signal));
+    exitForSignal(reason.signal);
   }
   process.exitCode = code;
+}
+
+/**
+ * Ends an interrupted process with the signal's exit code (130, 143). A thread-pool file request still pending
+ * (a config.toml FIFO with no writer, a hung network file system) would keep `process.exit()` waiting for it
+ * forever, since libuv joins its pool threads at exit: then the signal itself ends the process, with its
+ * default action, which shells report with the same code.
+ */
+function exitForSignal(signal: 'SIGINT' | 'SIGTERM'): void {
+  const pending = process
+    .getActiveResourcesInfo()
+    .some((type) => type === 'FSReqCallback' || type === 'FSReqPromise');
+  if (!pending) process.exit(exitCodeForSignal(signal));
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
 }
 
 /** Puts back the V8 flags a command changed; bin.ts calls it before it writes the code cache. */
