@@ -19,13 +19,13 @@ describe('generateJsonSchemas', () => {
     async (_name, file) => {
       const committed = await readFile(file.path, 'utf8').catch((error: unknown) => {
         throw new Error(
-          `schema/${file.name}.schema.json cannot be read (${String(error)}): run \`npx pnpm@10.34.8 --filter @codex/protocol schema\``,
+          `schema/${file.name}.schema.json cannot be read (${String(error)}): run \`npx -y pnpm@10.34.8 --filter @codex/protocol schema\``,
         );
       });
 
       expect(
         committed,
-        `schema/${file.name}.schema.json differs from the zod schemas: run \`npx pnpm@10.34.8 --filter @codex/protocol schema\``,
+        `schema/${file.name}.schema.json differs from the zod schemas: run \`npx -y pnpm@10.34.8 --filter @codex/protocol schema\``,
       ).toBe(file.text);
     },
   );
