@@ -126,8 +126,8 @@ export async function findCodexHome(
  * nothing else waits, and each thread-pool request costs the main thread a context switch each way, which on
  * a busy machine waits for a time slice (issue 13). Anything else (a FIFO, a device) is read through the thread
  * pool, as before issue 13: it is stat'ed here, never opened, since opening a FIFO releases a writer waiting on
- * it. A FIFO with no writer keeps that read waiting, and the process with it: libuv joins its pool threads at
- * exit, so an interrupted run also waits for a writer (or SIGKILL).
+ * it. A FIFO with no writer keeps that read waiting until one comes; an interrupted CLI still ends (its
+ * signal handling in apps/cli/src/main.ts knows that libuv joins pool threads at exit).
  */
 async function readConfigText(file: string): Promise<string | undefined> {
   let info: Stats;
