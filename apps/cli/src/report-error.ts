@@ -1,5 +1,6 @@
 import { isCodexError } from '@codex/protocol';
 import { CliError } from './cli-error.ts';
+import { sourceMappedStack } from './stack-source-map.ts';
 
 /** True when the user asked for stack traces: `CODEX_DEBUG=1`, or a `RUST_LOG` level of debug or trace. */
 export function isDebug(env: NodeJS.ProcessEnv): boolean {
@@ -8,11 +9,14 @@ export function isDebug(env: NodeJS.ProcessEnv): boolean {
   return /\b(debug|trace)\b/i.test(env['RUST_LOG'] ?? '');
 }
 
-/** One line for the user; the stack only in debug mode. Our errors already carry upstream's text. */
+/**
+ * One line for the user; the stack only in debug mode, its frames in the minified bundle mapped back to
+ * source files and lines. Our errors already carry upstream's text.
+ */
 export function describeError(error: unknown, env: NodeJS.ProcessEnv): string {
   const message = errorMessage(error);
   if (isDebug(env) && error instanceof Error && error.stack) {
-    return `${message}\n${error.stack}${causeStack(error)}`;
+    return `${message}\n${sourceMappedStack(`${error.stack}${causeStack(error)}`)}`;
   }
   return message;
 }

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+// The bundle is minified (scripts/bundle.mjs), so a frame in it reads `at Xy (…/codex.bundle.js:134:6021)`.
+// Node applies source maps only to modules its loaders compiled, not to a node:vm script, so the stack a
+// `CODEX_DEBUG=1` run prints is mapped here, from the map bundle.mjs writes beside the bundle.
+
+let cached: { readonly bundle: string; readonly map: SourceMap | null } | undefined;
+
+function loadMap(bundle: string): SourceMap | null {
+  if (cached?.bundle === bundle) return cached.map;
+  let map: SourceMap | null = null;
+  try {
+    map = new SourceMap(JSON.parse(readFileSync(`${bundle}.map`, 'utf8')));
+  } catch {
+    // no map beside it (the TypeScript sources run under the tests), or an unreadable one: leave frames as they are
+  }
+  cached = { bundle, map };
+  return map;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Rewrites each `<bundle>:<line>:<column>` in a stack to the source position the bundle's source map
+ * gives, as `packages/core/src/request-loop.ts:186:13` (paths relative to the repository, as bundle.mjs
+ * writes them; lines and columns 1-based, as V8 prints them). Positions the map does not cover, a bundle
+ * without a `.map` file beside it, and stacks with no frame in the bundle come back unchanged.
+ * @param bundle absolute path of the running bundle (default: the file this code was loaded from)
+ */
+export function sourceMappedStack(stack: string, bundle = fileURLToPath(import.meta.url)): string {
+  if (!stack.includes(bundle)) return stack;
+  const map = loadMap(bundle);
+  if (map === null) return stack;
+  const position = new RegExp(`${escapeRegExp(bundle)}:(\\d+):(\\d+)`, 'g');
+  return stack.replace(position, (frame, line: string, column: string) => {
+    const entry = map.findEntry(Number(line) - 1, Number(column) - 1);
+    // findEntry answers with the nearest mapping before the position, which may be on an earlier line
+    if (!('originalSource' in entry) || entry.generatedLine !== Number(line) - 1) return frame;
+    return `${entry.originalSource}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
+  });
+}

@@ -1,0 +1,91 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runInThisContext } from 'node:vm';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sourceMappedStack } from '../src/stack-source-map.ts';
+
+// A real minified bundle with its esbuild map, run the way bin.cjs runs the CLI's (a node:vm script).
+const source = [
+  'export function outer(): void {',
+  '  inner();',
+  '}',
+  'function inner(): void {',
+  "  throw new Error('boom');",
+  '}',
+  '',
+].join('\n');
+
+let dir = '';
+let bundle = '';
+let stack = '';
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'codex-stack-map-'));
+  await writeFile(path.join(dir, 'thrower.ts'), source);
+  bundle = path.join(dir, 'out.js');
+  const result = await build({
+    entryPoints: [path.join(dir, 'thrower.ts')],
+    outfile: bundle,
+    bundle: true,
+    format: 'iife',
+    globalName: 'thrower',
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    write: true,
+    logLevel: 'silent',
+  });
+  expect(result.errors).toEqual([]);
+  const code = await readFile(bundle, 'utf8');
+  const exports = runInThisContext(`${code};thrower`, { filename: bundle }) as {
+    outer(): void;
+  };
+  try {
+    exports.outer();
+  } catch (error) {
+    stack = (error as Error).stack ?? '';
+  }
+  expect(stack).toContain(`${bundle}:`);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('sourceMappedStack', () => {
+  it('maps each frame in the bundle to its source file, line and column', () => {
+    const mapped = sourceMappedStack(stack, bundle);
+
+    expect(mapped).not.toContain(bundle);
+    // V8 places the error at `new Error` (line 5, column 9), and outer's frame at its call (line 2, column 3)
+    expect(mapped).toMatch(/ \(thrower\.ts:5:9\)\n/);
+    expect(mapped).toMatch(/ \(thrower\.ts:2:3\)\n/);
+    expect(mapped.split('\n')[0]).toBe('Error: boom');
+  });
+
+  it('leaves a stack unchanged when the bundle has no map beside it', () => {
+    const copy = path.join(dir, 'no-map.js');
+    const moved = stack.replaceAll(bundle, copy);
+
+    expect(sourceMappedStack(moved, copy)).toBe(moved);
+  });
+
+  it('leaves a stack unchanged when the map is not JSON', async () => {
+    const broken = path.join(dir, 'broken.js');
+    await writeFile(`${broken}.map`, '{ not json');
+    const moved = stack.replaceAll(bundle, broken);
+
+    expect(sourceMappedStack(moved, broken)).toBe(moved);
+  });
+
+  it('leaves frames outside the bundle, and positions the map does not cover, as they are', () => {
+    const other = '    at run (node:internal/modules/run_main:154:5)';
+    const beyond = `    at far (${bundle}:99:1)`;
+
+    expect(sourceMappedStack(`Error: x\n${other}\n${beyond}`, bundle)).toBe(
+      `Error: x\n${other}\n${beyond}`,
+    );
+  });
+});
