@@ -3,6 +3,9 @@
 //   through node:vm with a V8 code cache under $CODEX_HOME;
 // - codex.bundle.js (src/main.ts), the whole CLI as one CommonJS function expression (not a module:
 //   only bin.cjs loads it), ASCII-only so it can be read as latin1;
+// - exec.bundle.js (src/exec-main.ts), the same for `codex exec` alone, which bin.cjs runs for `exec`
+//   and `e`: esbuild leaves out what exec never imports (login's sign-in flows, app-server and its
+//   schemas), so a turn reads, deserializes and initialises less (-8M instructions; bench/README.md);
 // - undici-fetch.cjs, undici's `fetch` for the OAuth calls (login, ChatGPT token refresh): half of
 //   undici that a model turn never runs, kept out of the file every command reads;
 // - THIRD-PARTY-NOTICES.txt, the licenses of every bundled third-party package, collected from what
@@ -10,9 +13,12 @@
 // Its one runtime dependency is @napi-rs/keyring, a native addon that cannot be bundled (loaded only
 // when the keyring is used).
 //
-// Not minified and without source maps: a `CODEX_DEBUG=1` stack then points at a readable line of
-// dist/, under a `// packages/<name>/src/<file>.ts` comment naming the source, and the gzipped tarball
-// stays small (maps with their sources were three times the code).
+// Both bundles are minified: every run reads one and deserializes its code cache, and short names make
+// both smaller (1.3 MB -> 0.65 MB of source, 705 -> 635 KB of cache, -12M instructions per `codex exec`;
+// whitespace alone changed nothing measurable). Their source maps (<bundle>.map: positions and names, no
+// sources) are read only when a `CODEX_DEBUG=1` stack is printed: src/stack-source-map.ts turns each
+// frame in a bundle back into `packages/<name>/src/<file>.ts:line:column`. undici-fetch.cjs stays as
+// esbuild writes it: a model turn never loads it.
 //
 // Other processes may be running the CLI while this runs (tests, a second build), so each file is
 // written beside its final name and renamed into place, the bundle before the launcher that names it.
@@ -28,7 +34,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = path.join(root, 'dist');
 const { version, license } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
 const noticesFile = 'THIRD-PARTY-NOTICES.txt';
-const bundleFile = 'codex.bundle.js';
+// entry point -> file in dist/
+const bundles = { 'src/main.ts': 'codex.bundle.js', 'src/exec-main.ts': 'exec.bundle.js' };
 const fetchFile = 'undici-fetch.cjs';
 // the parameters bin.ts calls the bundle's function with (Node's CommonJS wrapper, plus import.meta.url)
 const wrapperParams = 'exports, require, module, __filename, __dirname, __codexImportMetaUrl';
@@ -62,7 +69,13 @@ await mkdir(dist, { recursive: true });
 const [main, fetchBundle] = await Promise.all([
   build({
     ...common,
-    entryPoints: ['src/main.ts'],
+    // two self-contained outputs (no shared chunks: each is one script); outdir names the maps'
+    // sources relative to dist/ (no file is written: write is false)
+    entryPoints: Object.keys(bundles),
+    outdir: dist,
+    minify: true,
+    sourcemap: 'external',
+    sourcesContent: false,
     external: ['@napi-rs/keyring'],
     define: {
       CODEX_CLI_VERSION: JSON.stringify(version),
@@ -86,15 +99,31 @@ const [main, fetchBundle] = await Promise.all([
   }),
 ]);
 
-const code = asciiOnly(main.outputFiles[0].text);
-const bundleText = [
+const wrapperHead = [
   `/*! @codex/cli ${version} | ${license} | bundled packages: ${noticesFile} | run by bin.cjs, not a module */`,
   `(function (${wrapperParams}) {`,
-  code,
-  '})',
-  '',
-].join('\n');
-const bundleId = createHash('sha256').update(bundleText).digest('hex').slice(0, 16);
+];
+const repoRoot = path.resolve(root, '../..');
+/** dist/<name> and its map, from esbuild's output for `entry` (dist/<entry's base name>.js). */
+function wrapped(entry, name) {
+  const base = path.join(dist, path.basename(entry, '.ts'));
+  const output = (suffix) => main.outputFiles.find((file) => file.path === `${base}${suffix}`);
+  const text = [...wrapperHead, asciiOnly(output('.js').text), '})', ''].join('\n');
+  const map = JSON.parse(output('.js.map').text);
+  // the lines put before esbuild's code shift every generated line: one `;` per line in the mappings
+  // (asciiOnly's escapes lengthen one line of execa's regexes by a few columns; frames there map nearby)
+  map.mappings = `${';'.repeat(wrapperHead.length)}${map.mappings}`;
+  map.file = name;
+  // sources relative to the repository (`packages/core/src/…`), which is how a stack frame names them
+  map.sources = map.sources.map((source) =>
+    path.relative(repoRoot, path.resolve(dist, source)).split(path.sep).join('/'),
+  );
+  return { name, text, map: `${JSON.stringify(map)}\n` };
+}
+const outputs = Object.entries(bundles).map(([entry, name]) => wrapped(entry, name));
+const digest = createHash('sha256');
+for (const { text } of outputs) digest.update(text);
+const bundleId = digest.digest('hex').slice(0, 16);
 const launcher = await build({
   ...common,
   entryPoints: ['src/bin.ts'],
@@ -109,7 +138,10 @@ const notices = await thirdPartyNotices(
 );
 await place(noticesFile, notices);
 await place(fetchFile, fetchBundle.outputFiles[0].text);
-await place(bundleFile, bundleText);
+for (const { name, text, map } of outputs) {
+  await place(`${name}.map`, map);
+  await place(name, text);
+}
 await place('bin.cjs', launcher.outputFiles[0].text, 0o755);
 // the files of earlier builds (an ES module entry with lazily imported chunks)
 await rm(path.join(dist, 'chunks'), { recursive: true, force: true });

@@ -1,19 +1,21 @@
 // The `codex` command, bundled by scripts/bundle.mjs into dist/bin.cjs (CommonJS, Node built-ins only).
 //
-// A bare `codex --version` is answered here without reading the rest of the CLI. Everything else runs
-// dist/codex.bundle.js, the whole CLI as one script, compiled through node:vm with a V8 code cache kept
+// A bare `codex --version` is answered here without reading the rest of the CLI. `codex exec` runs
+// dist/exec.bundle.js, exec alone; everything else runs dist/codex.bundle.js, the whole CLI. Each is one
+// minified script (scripts/bundle.mjs), compiled through node:vm with a V8 code cache kept
 // under $CODEX_HOME/cache/v8 (src/code-cache.ts, which says when a cache is trusted): with the cache V8
 // neither parses nor compiles the functions the last run of the same subcommand used, which was over half of a `codex exec` turn's own start-up work. Node 20
 // has no compile cache (module.enableCompileCache came in 22.1), so this one mechanism serves every
 // supported Node. docs/architecture.md, "Start-up cost", has the figures.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { splitCommandLine } from './subcommand.ts';
 
-// set by scripts/bundle.mjs: the package version, and a digest of dist/codex.bundle.js
+// set by scripts/bundle.mjs: the package version, and a digest of the bundles
 declare const CODEX_CLI_VERSION: string;
 declare const CODEX_BUNDLE_ID: string;
 
-/** What dist/codex.bundle.js exports (src/main.ts). */
+/** What each bundle exports (src/main.ts, src/exec-main.ts). */
 type Bundle = { main(): Promise<void>; restoreV8Flags(): void };
 type BundleWrapper = (
   exports: object,
@@ -25,6 +27,7 @@ type BundleWrapper = (
 ) => void;
 
 const BUNDLE_FILE = 'codex.bundle.js';
+const EXEC_BUNDLE_FILE = 'exec.bundle.js';
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
@@ -38,7 +41,9 @@ function runBundle(args: readonly string[]): void {
   const vm: typeof import('node:vm') = require('node:vm');
   const { pathToFileURL }: typeof import('node:url') = require('node:url');
   const cache: typeof import('./code-cache.ts') = require('./code-cache.ts');
-  const file = path.join(__dirname, BUNDLE_FILE);
+  const { command } = splitCommandLine(args);
+  const exec = command === 'exec' || command === 'e';
+  const file = path.join(__dirname, exec ? EXEC_BUNDLE_FILE : BUNDLE_FILE);
   const slot = cache.codeCacheSlot(args, { file, buildId: CODEX_BUNDLE_ID }, process.env);
   const cachedData = slot === undefined ? undefined : cache.readCodeCache(slot);
   // The bundle is ASCII (scripts/bundle.mjs escapes the rest), so latin1 reads it exactly and V8 gets a

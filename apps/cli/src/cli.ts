@@ -1,25 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { CliIo } from './cli-io.ts';
-import { redactingIo } from './redacting-io.ts';
+import { runCommand } from './run-command.ts';
 import { splitCommandLine } from './subcommand.ts';
-import { formatUsageError, topHelp, topUsage, UsageError } from './usage.ts';
+import { topHelp, topUsage, UsageError } from './usage.ts';
 
 export type { CliIo } from './cli-io.ts';
 
 /** Runs the `codex` command line and resolves to its exit code (0 ok, 1 error, 2 bad usage). */
-export async function run(argv: readonly string[], rawIo: CliIo): Promise<number> {
-  const io = redactingIo(rawIo);
-  try {
-    return await dispatch(argv, io);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(formatUsageError(error));
-      return 2;
-    }
-    const { reportError } = await import('./report-error.ts');
-    io.stderr.write(`${reportError(error, io.env)}\n`);
-    return 1;
-  }
+export function run(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  return runCommand(argv, rawIo, dispatch);
 }
 
 async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {

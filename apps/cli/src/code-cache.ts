@@ -52,7 +52,8 @@ const SUBCOMMANDS = new Set(['exec', 'login', 'logout', 'app-server']);
  * The cache slot for a command line: `$CODEX_HOME/cache/v8/<build>-<node version>-<arch>-<subcommand>[-<flags>].bin`,
  * or undefined when $CODEX_HOME (default ~/.codex) is not a directory (the CLI does not create it for a
  * cache). One file per subcommand, since each compiles different functions (`help` and `--help` runs
- * apart: they run none of the command), and per set of Node options, whose V8 flags V8 checks.
+ * apart: they run none of the command; exec's, from exec.bundle.js, as `exec-help`), and per set of Node
+ * options, whose V8 flags V8 checks.
  * @param buildId the bundle's build digest (`CODEX_BUNDLE_ID`)
  */
 export function codeCacheSlot(
@@ -72,7 +73,9 @@ export function codeCacheSlot(
   const name = command === 'e' ? 'exec' : SUBCOMMANDS.has(command ?? '') ? command : 'other';
   const help = command === 'help' || rest.includes('--help') || rest.includes('-h');
   const options = [...process.execArgv, env['NODE_OPTIONS'] ?? ''].join(' ').trim();
-  const parts = [bundle.buildId, process.version, process.arch, help ? 'help' : name];
+  // exec's help comes from exec.bundle.js, every other help from codex.bundle.js: a slot each
+  const helpSlot = name === 'exec' ? 'exec-help' : 'help';
+  const parts = [bundle.buildId, process.version, process.arch, help ? helpSlot : name];
   if (options !== '') parts.push(sha256(options).subarray(0, 4).toString('hex'));
   return {
     file: path.join(home, 'cache', 'v8', `${parts.join('-')}.bin`),

@@ -1,60 +1,15 @@
-// The body of the `codex` command: dist/codex.bundle.js, which src/bin.ts (dist/bin.cjs) compiles with a
-// V8 code cache and calls. Sets process.exitCode; leaves at once on SIGINT/SIGTERM.
+// The body of the whole `codex` command: dist/codex.bundle.js, which src/bin.ts (dist/bin.cjs) compiles
+// with a V8 code cache and calls for every subcommand but `exec` (that one runs src/exec-main.ts).
 import { run } from './cli.ts';
-import { exitCodeForSignal, InterruptedError } from './interrupt.ts';
+import { runProcess } from './process-main.ts';
 import { restoreV8Flags as restoreChangedV8Flags } from './wasm-tiering.ts';
 
 // undici's WebAssembly parser is kept on baseline code by `exec` and `app-server` once their modules
 // are loaded (wasm-tiering.ts): setting the V8 flag here would cost every later built-in its code cache.
 
-// Whatever still runs once every abort listener has killed its child and request must not hold the exit.
-const EXIT_GRACE_MS = 1000;
-
-/**
- * Runs the command line in `process.argv` and sets `process.exitCode`. One AbortSignal goes from
- * SIGINT/SIGTERM to every auth command, token request and model request (improvement 13); an interrupted
- * run exits the process with the signal's code instead of resolving.
- */
-export async function main(): Promise<void> {
-  const controller = new AbortController();
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-    if (controller.signal.aborted) exitForSignal(signal);
-    controller.abort(new InterruptedError(signal));
-    setTimeout(() => exitForSignal(signal), EXIT_GRACE_MS).unref();
-  };
-  // `on`, not `once`: execa's signal-exit (loaded with login) re-raises the signal when no other listener is left.
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-
-  const code = await run(process.argv.slice(2), {
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
-    cwd: process.cwd(),
-    signal: controller.signal,
-  });
-  const reason: unknown = controller.signal.reason;
-  if (reason instanceof InterruptedError) {
-    // every child was killed by the abort; leave now rather than wait for idle sockets or stdin
-    exitForSignal(reason.signal);
-  }
-  process.exitCode = code;
-}
-
-/**
- * Ends an interrupted process with the signal's exit code (130, 143). A thread-pool file request still pending
- * (a config.toml FIFO with no writer, a hung network file system) would keep `process.exit()` waiting for it
- * forever, since libuv joins its pool threads at exit: then the signal itself ends the process, with its
- * default action, which shells report with the same code.
- */
-function exitForSignal(signal: 'SIGINT' | 'SIGTERM'): void {
-  const pending = process
-    .getActiveResourcesInfo()
-    .some((type) => type === 'FSReqCallback' || type === 'FSReqPromise');
-  if (!pending) process.exit(exitCodeForSignal(signal));
-  process.removeAllListeners(signal);
-  process.kill(process.pid, signal);
+/** Runs the command line in `process.argv` (src/process-main.ts) and sets `process.exitCode`. */
+export function main(): Promise<void> {
+  return runProcess(run);
 }
 
 /** Puts back the V8 flags a command changed; bin.ts calls it before it writes the code cache. */

@@ -97,7 +97,7 @@ describe('the code cache of codex (built bin)', () => {
     expect([after.ino, after.mtimeMs]).toEqual([written.ino, written.mtimeMs]);
   });
 
-  it("keeps one cache per subcommand and one for help, and `codex e` shares exec's", async () => {
+  it("keeps one cache per subcommand and per bundle's help, and `codex e` shares exec's", async () => {
     const { home, run } = await homeWithProbe();
     server.enqueue(completedReply('one'));
     server.enqueue(completedReply('two'));
@@ -107,17 +107,23 @@ describe('the code cache of codex (built bin)', () => {
     const exec = await run('exec', 'hi');
     const logout = await run('logout');
     const alias = await run('-c', 'model="gpt-test"', 'e', 'hi');
+    // exec's help (exec.bundle.js) and logout's (codex.bundle.js) keep their own slots: neither evicts the other
+    const logoutHelp = await run('logout', '--help');
+    const execHelp = await run('e', '-h');
 
-    expect([help.exitCode, exec.exitCode, logout.exitCode, alias.exitCode]).toEqual([0, 0, 0, 0]);
-    expect([help.verdict, exec.verdict, logout.verdict, alias.verdict]).toEqual([
-      'none',
-      'none',
-      'none',
-      'accepted',
-    ]);
     expect(
-      (await cacheFiles(home)).map((name) => /-(\w+)-[0-9a-f]{8}\.bin$/.exec(name)?.[1]),
-    ).toEqual(['exec', 'help', 'logout']);
+      [help, exec, logout, alias, logoutHelp, execHelp].map((result) => result.exitCode),
+    ).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(
+      [help, exec, logout, alias, logoutHelp, execHelp].map((result) => result.verdict),
+    ).toEqual(['none', 'none', 'none', 'accepted', 'none', 'accepted']);
+    const slot = new RegExp(`-${process.arch}-([\\w-]+)-[0-9a-f]{8}\\.bin$`);
+    expect((await cacheFiles(home)).map((name) => slot.exec(name)?.[1])).toEqual([
+      'exec',
+      'exec-help',
+      'help',
+      'logout',
+    ]);
   });
 
   // class: a cache that is not exactly what this user's CLI wrote (V8 has no checksum in release builds:
@@ -166,7 +172,7 @@ describe('the code cache of codex (built bin)', () => {
     const { home } = await homeWithProbe();
     const copy = path.join(home.dir, 'dist');
     await cp(path.dirname(bin), copy, { recursive: true });
-    const bundleFile = path.join(copy, 'codex.bundle.js');
+    const bundleFile = path.join(copy, 'exec.bundle.js');
     const original = await readFile(bundleFile, 'latin1');
     const runCopy = (args: string[]) =>
       execaNode(path.join(copy, 'bin.cjs'), args, {

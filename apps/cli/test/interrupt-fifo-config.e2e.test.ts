@@ -1,5 +1,5 @@
 // Ctrl-C while config.toml is a FIFO with no writer: the read waits in a thread-pool thread, and libuv joins
-// its pool threads at exit, so process.exit() would wait for a writer forever (src/main.ts, exitForSignal).
+// its pool threads at exit, so process.exit() would wait for a writer forever (src/process-main.ts, exitForSignal).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
