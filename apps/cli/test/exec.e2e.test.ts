@@ -252,6 +252,33 @@ describe('codex exec (built bin)', () => {
     });
   });
 
+  it('names the turn by its thread id (session_id, x-client-request-id, prompt_cache_key) without loading node:crypto', async () => {
+    const home = await makeCodexHome(providerConfig(server.url, 'env_key = "K"'));
+    const probe = path.join(home.dir, 'probe.cjs');
+    // reports at exit whether the process loaded node:crypto (OpenSSL's set-up is ~8% of a turn)
+    await writeFile(
+      probe,
+      "process.on('exit', () => process.stderr.write(process.moduleLoadList.includes('NativeModule crypto') ? '[crypto]' : '[no crypto]'));\n",
+    );
+    server.enqueue(completedReply('named'));
+
+    const result = await home.run(['exec', '--json', 'hi'], {
+      env: { K: 'k', NODE_OPTIONS: `--require ${probe}` },
+    });
+
+    expect(result.exitCode).toBe(0);
+    const threadId = JSON.parse(result.stdout.split('\n')[0] ?? '{}').thread_id as string;
+    // a version 4 UUID (RFC 9562: version nibble 4, variant bits 10)
+    expect(threadId).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    const request = server.requests[0];
+    expect(request?.headers['session_id']).toBe(threadId);
+    expect(request?.headers['x-client-request-id']).toBe(threadId);
+    expect((request?.body as { prompt_cache_key?: string }).prompt_cache_key).toBe(threadId);
+    expect(result.stderr).toContain('[no crypto]');
+  });
+
   it('--json reports a failed turn as error then turn.failed, exit 1', async () => {
     const home = await makeCodexHome(providerConfig(server.url, 'env_key = "K"'));
     server.respond(() => unauthorized);

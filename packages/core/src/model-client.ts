@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AuthManager } from '@codex/login';
 import {
@@ -150,7 +149,9 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     validOriginator(options.originator) ??
     'codex_exec';
   const userAgent = buildUserAgent(originator, options.version ?? codexVersion(), env);
-  const defaultSessionId = options.sessionId ?? randomUUID();
+  // made on the first request that names none (node:crypto is loaded only then: a caller such as
+  // `codex exec` that passes its own id never loads it)
+  let defaultSessionId = options.sessionId;
   let authManager = options.authManager;
   if (
     authManager === undefined &&
@@ -202,7 +203,9 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     request: TurnRequest,
     signal?: AbortSignal,
   ): AsyncGenerator<ResponseEvent[], void, undefined> {
-    const sessionId = request.sessionId ?? defaultSessionId;
+    const sessionId =
+      request.sessionId ??
+      (defaultSessionId ??= process.getBuiltinModule('node:crypto').randomUUID());
     const body = JSON.stringify(
       buildResponsesBody(request, {
         model: request.model ?? config.model,

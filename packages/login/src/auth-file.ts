@@ -1,5 +1,4 @@
 /** Credential files on disk: non-blocking reads that refuse non-regular files, atomic 0600 writes. */
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -100,7 +99,8 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
   await removeStaleTempFiles(file);
   const temp = path.join(
     dir,
-    `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+    // node:crypto loaded here, on a write, not by every turn that imports this module
+    `.${path.basename(file)}.${process.pid}.${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}.tmp`,
   );
   try {
     const handle = await fs.open(temp, 'wx', 0o600);

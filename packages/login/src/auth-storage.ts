@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -47,7 +46,12 @@ export function computeStoreKey(codexHome: string): string {
   } catch {
     // a home that does not exist yet keys by the path as given
   }
-  const digest = createHash('sha256').update(canonical).digest('hex');
+  // node:crypto loaded here, when a store needs its key, not by every turn that imports this module
+  const digest = process
+    .getBuiltinModule('node:crypto')
+    .createHash('sha256')
+    .update(canonical)
+    .digest('hex');
   return `cli|${digest.slice(0, 16)}`;
 }
 

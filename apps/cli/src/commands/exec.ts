@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createModelClient, loadConfig, userMessage } from '@codex/core';
@@ -11,6 +10,7 @@ import { createHumanOutput, createJsonlOutput, type ExecOutput } from '../exec-o
 import { createNoticeHandler } from '../notices.ts';
 import { prepareOutputFile, watchOutputStream, writeOutputFile } from '../output-file.ts';
 import { parseCommandLine } from '../parse-command-line.ts';
+import { randomUuid } from '../random-uuid.ts';
 import { readPrompt } from '../read-prompt.ts';
 import { describeError, errorMessage } from '../report-error.ts';
 import { execHelp, execUsage, UsageError } from '../usage.ts';
@@ -143,15 +143,16 @@ export async function runExec(argv: readonly string[], io: CliIo): Promise<numbe
   const prompt = await readPrompt(args.prompt, io);
 
   const authManager = await execAuthManager(config, io.env, (warning) => output.note(warning));
+  const threadId = randomUuid();
   const client = createModelClient({
     config,
     ...(authManager === undefined ? {} : { authManager }),
     env: io.env,
     onNotice: createNoticeHandler(output),
+    sessionId: threadId,
   });
 
   const stdout = watchOutputStream(io.stdout);
-  const threadId = randomUUID();
   output.threadStarted(threadId);
   output.turnStarted();
   let failed = false;
