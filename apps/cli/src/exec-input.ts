@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+// node:fs's `promises`, read when called: importing node:fs/promises would load it (with readline's
+// internals, ~2 ms) in every `codex exec` turn, which calls none of these (issue 13)
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { imageFileToDataUrl } from '@codex/core';
 import { CliError } from './cli-error.ts';
@@ -7,7 +9,7 @@ import { CliError } from './cli-error.ts';
 export async function readOutputSchema(file: string, cwd: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(path.resolve(cwd, file), 'utf8');
+    text = await fs.readFile(path.resolve(cwd, file), 'utf8');
   } catch (error) {
     throw new CliError(`Failed to read output schema file ${file}: ${ioErrorText(error)}`);
   }

@@ -1,5 +1,6 @@
-import { constants } from 'node:fs';
-import { access, mkdir, stat, writeFile } from 'node:fs/promises';
+// node:fs's `promises`, read when called: importing node:fs/promises would load it (with readline's
+// internals, ~2 ms) in every `codex exec` turn, which calls none of these (issue 13)
+import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CliError } from './cli-error.ts';
 import { ioErrorText } from './exec-input.ts';
@@ -15,19 +16,19 @@ function failure(file: string, error: unknown): CliError {
  */
 export async function prepareOutputFile(file: string): Promise<void> {
   try {
-    const info = await stat(file);
+    const info = await fs.stat(file);
     if (info.isDirectory()) {
       throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     }
-    await access(file, constants.W_OK);
+    await fs.access(file, constants.W_OK);
     return;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw failure(file, error);
   }
   const parent = path.dirname(file);
   try {
-    await mkdir(parent, { recursive: true });
-    await access(parent, constants.W_OK);
+    await fs.mkdir(parent, { recursive: true });
+    await fs.access(parent, constants.W_OK);
   } catch (error) {
     throw failure(file, error);
   }
@@ -39,7 +40,7 @@ export async function prepareOutputFile(file: string): Promise<void> {
  */
 export async function writeOutputFile(file: string, text: string): Promise<void> {
   try {
-    await writeFile(file, text);
+    await fs.writeFile(file, text);
   } catch (error) {
     throw failure(file, error);
   }

@@ -26,7 +26,11 @@ export async function runProcess(
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 
   const code = await run(process.argv.slice(2), {
-    stdin: process.stdin,
+    // a getter: Node builds process.stdin (a stream over the TTY, pipe or file, with the modules behind
+    // it) on first use, and most command lines (`codex exec "prompt"`) never read it
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,

@@ -21,7 +21,16 @@ function redacting<T extends NodeJS.WritableStream>(stream: T): T {
   });
 }
 
-/** `io` with stdout and stderr redacted. */
+/** `io` with stdout and stderr redacted; stdin read from `io` when used (process-main.ts makes it lazy). */
 export function redactingIo(io: CliIo): CliIo {
-  return { ...io, stdout: redacting(io.stdout), stderr: redacting(io.stderr) };
+  return {
+    get stdin() {
+      return io.stdin;
+    },
+    stdout: redacting(io.stdout),
+    stderr: redacting(io.stderr),
+    env: io.env,
+    cwd: io.cwd,
+    ...(io.signal === undefined ? {} : { signal: io.signal }),
+  };
 }

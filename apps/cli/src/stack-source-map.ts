@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SourceMap } from 'node:module';
+import type { SourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 // The bundle is minified (scripts/bundle.mjs), so a frame in it reads `at Xy (…/codex.bundle.js:134:6021)`.
@@ -12,7 +12,9 @@ function loadMap(bundle: string): SourceMap | null {
   if (cached?.bundle === bundle) return cached.map;
   let map: SourceMap | null = null;
   try {
-    map = new SourceMap(JSON.parse(readFileSync(`${bundle}.map`, 'utf8')));
+    const payload = JSON.parse(readFileSync(`${bundle}.map`, 'utf8'));
+    // node:module loaded here, for a debug stack, not by every run that imports this file
+    map = new (process.getBuiltinModule('node:module').SourceMap)(payload);
   } catch {
     // no map beside it (the TypeScript sources run under the tests), or an unreadable one: leave frames as they are
   }

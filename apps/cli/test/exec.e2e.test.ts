@@ -252,16 +252,25 @@ describe('codex exec (built bin)', () => {
     });
   });
 
-  it('names the turn by its thread id (session_id, x-client-request-id, prompt_cache_key) without loading node:crypto', async () => {
+  it('names the turn by its thread id (session_id, x-client-request-id, prompt_cache_key) and loads none of what it does not use', async () => {
     const home = await makeCodexHome(providerConfig(server.url, 'env_key = "K"'));
     const probe = path.join(home.dir, 'probe.cjs');
-    // reports at exit whether the process loaded node:crypto (OpenSSL's set-up is ~8% of a turn)
+    // reports at exit which of these built-ins the process loaded, node:crypto (OpenSSL's set-up, ~8% of a
+    // turn), fs/promises (with readline's internals) and node:module, and whether it built process.stdin
     await writeFile(
       probe,
-      "process.on('exit', () => process.stderr.write(process.moduleLoadList.includes('NativeModule crypto') ? '[crypto]' : '[no crypto]'));\n",
+      [
+        "const unused = ['NativeModule crypto', 'NativeModule internal/fs/promises', 'NativeModule module'];",
+        "const stdin = Object.getOwnPropertyDescriptor(process, 'stdin');",
+        'let stdinBuilt = false;',
+        "Object.defineProperty(process, 'stdin', { ...stdin, get() { stdinBuilt = true; return stdin.get.call(this); } });",
+        "process.on('exit', () => process.stderr.write('[loaded: ' + [...unused.filter((name) => process.moduleLoadList.includes(name)), ...(stdinBuilt ? ['process.stdin'] : [])].join(', ') + ']'));",
+        '',
+      ].join('\n'),
     );
     server.enqueue(completedReply('named'));
 
+    // stdin is a pipe here, as in a script: a turn with its prompt in argv never opens it
     const result = await home.run(['exec', '--json', 'hi'], {
       env: { K: 'k', NODE_OPTIONS: `--require ${probe}` },
     });
@@ -276,7 +285,7 @@ describe('codex exec (built bin)', () => {
     expect(request?.headers['session_id']).toBe(threadId);
     expect(request?.headers['x-client-request-id']).toBe(threadId);
     expect((request?.body as { prompt_cache_key?: string }).prompt_cache_key).toBe(threadId);
-    expect(result.stderr).toContain('[no crypto]');
+    expect(result.stderr).toContain('[loaded: ]');
   });
 
   it('--json reports a failed turn as error then turn.failed, exit 1', async () => {

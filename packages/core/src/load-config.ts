@@ -1,5 +1,6 @@
-import { readFileSync, realpathSync, type Stats, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+// node:fs's `promises`, read when called: importing node:fs/promises would load it (with readline's
+// internals, ~2 ms) in every `codex exec` turn, which calls none of these (issue 13)
+import { promises as fs, readFileSync, realpathSync, type Stats, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -137,7 +138,7 @@ async function readConfigText(file: string): Promise<string | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return info.isFile() ? readFileSync(file, 'utf8') : readFile(file, 'utf8');
+  return info.isFile() ? readFileSync(file, 'utf8') : fs.readFile(file, 'utf8');
 }
 
 async function readConfigTable(file: string): Promise<Record<string, unknown>> {

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+// node:fs's `promises`, read when called: importing node:fs/promises would load it (with readline's
+// internals, ~2 ms) in every `codex exec` turn, which calls none of these (issue 13)
+import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -62,7 +63,7 @@ const imageMimeTypes: Record<string, string> = {
 
 /** Reads a local image as a base64 `data:` URL for an `input_image` part. */
 export async function imageFileToDataUrl(file: string): Promise<string> {
-  const bytes = await readFile(file);
+  const bytes = await fs.readFile(file);
   const mime = imageMimeTypes[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
   return `data:${mime};base64,${bytes.toString('base64')}`;
 }

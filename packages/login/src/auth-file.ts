@@ -1,6 +1,7 @@
 /** Credential files on disk: non-blocking reads that refuse non-regular files, atomic 0600 writes. */
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
-import fs from 'node:fs/promises';
+// node:fs's `promises`, read when called: importing node:fs/promises would load it (with readline's
+// internals, ~2 ms) in every `codex exec` turn, which calls none of these (issue 13)
+import { closeSync, constants, promises as fs, fstatSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AuthStorageError } from './errors.ts';
 

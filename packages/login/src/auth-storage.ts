@@ -1,5 +1,6 @@
-import { realpathSync } from 'node:fs';
-import fs from 'node:fs/promises';
+// node:fs's `promises`, read when called: importing node:fs/promises would load it (with readline's
+// internals, ~2 ms) in every `codex exec` turn, which calls none of these (issue 13)
+import { promises as fs, realpathSync } from 'node:fs';
 import path from 'node:path';
 import {
   type AuthCredentialsStoreMode,

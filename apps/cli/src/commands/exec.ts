@@ -1,4 +1,6 @@
-import { stat } from 'node:fs/promises';
+// node:fs's `promises`, read when called: importing node:fs/promises would load it (with readline's
+// internals, ~2 ms) in every `codex exec` turn, which calls none of these (issue 13)
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createModelClient, loadConfig, userMessage } from '@codex/core';
 import { CliError } from '../cli-error.ts';
@@ -221,7 +223,7 @@ async function writeLastMessage(file: string, output: ExecOutput, io: CliIo): Pr
 async function changeDirectory(base: string, target: string): Promise<string> {
   const resolved = path.resolve(base, target);
   try {
-    if ((await stat(resolved)).isDirectory()) return resolved;
+    if ((await fs.stat(resolved)).isDirectory()) return resolved;
   } catch (error) {
     throw new CliError(`Failed to change directory to ${target}: ${ioErrorText(error)}`);
   }
