@@ -284,7 +284,9 @@ describe('codex exec (built bin)', () => {
     const request = server.requests[0];
     expect(request?.headers['session_id']).toBe(threadId);
     expect(request?.headers['x-client-request-id']).toBe(threadId);
-    expect((request?.body as { prompt_cache_key?: string }).prompt_cache_key).toBe(threadId);
+    expect((request?.body as { prompt_cache_key?: string } | undefined)?.prompt_cache_key).toBe(
+      threadId,
+    );
     expect(result.stderr).toContain('[loaded: ]');
   });
 

@@ -152,6 +152,10 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
   // made on the first request that names none (node:crypto is loaded only then: a caller such as
   // `codex exec` that passes its own id never loads it)
   let defaultSessionId = options.sessionId;
+  const defaultSession = (): string => {
+    defaultSessionId ??= process.getBuiltinModule('node:crypto').randomUUID();
+    return defaultSessionId;
+  };
   let authManager = options.authManager;
   if (
     authManager === undefined &&
@@ -203,9 +207,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     request: TurnRequest,
     signal?: AbortSignal,
   ): AsyncGenerator<ResponseEvent[], void, undefined> {
-    const sessionId =
-      request.sessionId ??
-      (defaultSessionId ??= process.getBuiltinModule('node:crypto').randomUUID());
+    const sessionId = request.sessionId ?? defaultSession();
     const body = JSON.stringify(
       buildResponsesBody(request, {
         model: request.model ?? config.model,
