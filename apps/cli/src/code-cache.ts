@@ -54,7 +54,7 @@ const STALE_TEMP_MS = 60 * 1000;
 const SUBCOMMANDS = new Set(['exec', 'login', 'logout', 'app-server']);
 
 /**
- * The cache slot for a command line: `$CODEX_HOME/cache/v8/<build>-<node version>-<arch>-<subcommand>[-<flags>].bin`,
+ * The cache slot for a command line: `$CODEX_HOME/cache/v8/<build>-<node version>-<arch>-<subcommand>-<crc of bundle path and Node options>.bin`,
  * or undefined when $CODEX_HOME (default ~/.codex) is not a directory (the CLI does not create it for a
  * cache). One file per subcommand, since each compiles different functions (`help` and `--help` runs
  * apart: they run none of the command; exec's, from exec.bundle.js, as `exec-help`), and per set of Node
@@ -81,7 +81,10 @@ export function codeCacheSlot(
   // exec's help comes from exec.bundle.js, every other help from codex.bundle.js: a slot each
   const helpSlot = name === 'exec' ? 'exec-help' : 'help';
   const parts = [bundle.buildId, process.version, process.arch, help ? helpSlot : name];
-  if (options !== '') parts.push(digest(options).toString('hex'));
+  // the bundle's path too: V8 keeps the script name of the run that wrote a cache, so two installs of one
+  // build (same size; npm gives every file the same mtime) sharing a cache would print each other's paths
+  // in stacks, and the stack mapper would not recognise its own bundle
+  parts.push(digest([bundle.file, options].join('\0')).toString('hex'));
   return {
     file: path.join(home, 'cache', 'v8', `${parts.join('-')}.bin`),
     identity: `${bundle.buildId}:${bundleInfo.size}:${bundleInfo.mtimeMs}`,
@@ -138,17 +141,23 @@ export function readCodeCache(slot: CodeCacheSlot): Buffer | undefined {
 /**
  * Writes a slot's cache: the digest, then V8's data, into a private temporary file renamed into place
  * (a concurrent run reads the old file or the new one), in directories made private whatever the umask;
- * then removes other builds' stale caches. Errors are ignored: they cost only the next start.
+ * then removes other builds' stale caches. Nothing is written, chmodded or removed unless $CODEX_HOME is
+ * this user's and writable by no one else, and cache/ and cache/v8/ are this user's real directories (a
+ * symlink there would take the chmod and the pruning elsewhere). Errors are ignored: they cost only the
+ * next start.
  */
 export function writeCodeCache(slot: CodeCacheSlot, data: Buffer): void {
   const v8Dir = path.dirname(slot.file);
+  const cacheDir = path.dirname(v8Dir);
   const temp = `${slot.file}.${process.pid}.tmp`;
   try {
-    mkdirSync(v8Dir, { recursive: true, mode: 0o700 });
-    // mkdir's mode is masked by the umask, and a directory made under `umask 277` would refuse us later
-    chmodSync(path.dirname(v8Dir), 0o700);
-    chmodSync(v8Dir, 0o700);
-    writeFileSync(temp, Buffer.concat([digest(slot.identity, data), data]), { mode: 0o600 });
+    if (!safe(statSync(path.dirname(cacheDir)), 'directory')) return;
+    if (!privateDirectory(cacheDir) || !privateDirectory(v8Dir)) return;
+    // wx: never through a file or link already at the temporary name
+    writeFileSync(temp, Buffer.concat([digest(slot.identity, data), data]), {
+      mode: 0o600,
+      flag: 'wx',
+    });
     chmodSync(temp, 0o600);
     renameSync(temp, slot.file);
     pruneCodeCaches(v8Dir, slot.file, Date.now());
@@ -159,6 +168,23 @@ export function writeCodeCache(slot: CodeCacheSlot, data: Buffer): void {
       // nothing more to undo: the run itself went through
     }
   }
+}
+
+/**
+ * Makes `dir` if it is missing; true when it is then a directory of this user's, not a symlink, made
+ * 0700 (mkdir's mode is masked by the umask, and a directory made under `umask 277` would refuse us later).
+ */
+function privateDirectory(dir: string): boolean {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+  }
+  const info = lstatSync(dir);
+  if (!info.isDirectory()) return false;
+  if (typeof process.getuid === 'function' && info.uid !== process.getuid()) return false;
+  chmodSync(dir, 0o700);
+  return true;
 }
 
 /** Owned by this user (POSIX), writable by no one else, and of the expected type. */

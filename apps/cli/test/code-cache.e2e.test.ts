@@ -168,6 +168,89 @@ describe('the code cache of codex (built bin)', () => {
     expect([after.exitCode, after.stdout, after.verdict]).toEqual([0, 'after', 'accepted']);
   });
 
+  // class: a symlink where the cache directories go must not carry the cache's chmod, pruning or file elsewhere
+  it.each([
+    ['cache/v8', (home: CodexHome) => path.join(home.codexHome, 'cache', 'v8')],
+    ['cache', (home: CodexHome) => path.join(home.codexHome, 'cache')],
+  ])('writes nothing through a symlinked %s, and answers the same', async (_, linkPath) => {
+    const { home, run } = await homeWithProbe();
+    const elsewhere = path.join(home.dir, 'elsewhere');
+    await mkdir(elsewhere, { mode: 0o755 });
+    await chmod(elsewhere, 0o755);
+    // what the pruning of stale caches and temporary files would remove
+    const old = new Date(Date.now() - 10 * 24 * 60 * 60 * 1000);
+    for (const name of ['thesis.docx', 'build.tmp']) {
+      await writeFile(path.join(elsewhere, name), 'keep');
+      await utimes(path.join(elsewhere, name), old, old);
+    }
+    const link = linkPath(home);
+    await mkdir(path.dirname(link), { recursive: true, mode: 0o700 });
+    await symlink(elsewhere, link);
+    server.enqueue(completedReply('first'));
+    server.enqueue(completedReply('second'));
+
+    const first = await run('exec', 'hi');
+    const second = await run('exec', 'hi');
+
+    expect([first.exitCode, first.stdout, second.exitCode, second.stdout]).toEqual([
+      0,
+      'first',
+      0,
+      'second',
+    ]);
+    expect((await readdir(elsewhere)).sort()).toEqual(['build.tmp', 'thesis.docx']);
+    expect((await stat(elsewhere)).mode & 0o777).toBe(0o755);
+  });
+
+  it('keeps apart the caches of two copies of one build, so stacks name and map each one', async () => {
+    const { home } = await homeWithProbe();
+    const copies = [path.join(home.dir, 'one'), path.join(home.dir, 'two')];
+    for (const copy of copies) {
+      await cp(path.dirname(bin), copy, { recursive: true, preserveTimestamps: true });
+    }
+    // as npm and pnpm unpack a tarball: every file of both copies has the same mtime
+    const packed = new Date('1985-10-26T08:15:00Z');
+    for (const copy of copies) {
+      await utimes(path.join(copy, 'exec.bundle.js'), packed, packed);
+    }
+    const runCopy = (copy: string, args: string[], env: Record<string, string> = {}) =>
+      execaNode(path.join(copy, 'bin.cjs'), args, {
+        cwd: home.dir,
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          HOME: home.dir,
+          CODEX_HOME: home.codexHome,
+          MOCK_API_KEY: 'sk-cache',
+          ...env,
+        },
+        extendEnv: false,
+        input: '',
+        reject: false,
+      });
+    server.enqueue(completedReply('one'));
+    server.enqueue(completedReply('two'));
+
+    // each copy's first turn writes its cache; the second copy's error then runs from its own
+    const answers = [
+      (await runCopy(copies[0] ?? '', ['exec', 'hi'])).stdout,
+      (await runCopy(copies[1] ?? '', ['exec', 'hi'])).stdout,
+    ];
+    const debug = await runCopy(
+      copies[1] ?? '',
+      ['exec', '-i', path.join(home.dir, 'missing.png'), 'hi'],
+      { CODEX_DEBUG: '1' },
+    );
+
+    expect(answers).toEqual(['one', 'two']);
+    expect(debug.exitCode).toBe(1);
+    // the frames of the second copy's stack are mapped: none is left in either copy's bundle
+    expect(debug.stderr).not.toContain('.bundle.js');
+    expect(debug.stderr).toMatch(/\(apps\/cli\/src\/exec-input\.ts:\d+:\d+\)/);
+    expect(
+      (await cacheFiles(home)).filter((name) => /-exec-[0-9a-f]{8}\.bin$/.test(name)),
+    ).toHaveLength(2);
+  });
+
   it('does not run a same-length edit of the bundle from the cache of the original', async () => {
     const { home } = await homeWithProbe();
     const copy = path.join(home.dir, 'dist');
