@@ -114,6 +114,8 @@ function wrapped(entry, name) {
   // (asciiOnly's escapes lengthen one line of execa's regexes by a few columns; frames there map nearby)
   map.mappings = `${';'.repeat(wrapperHead.length)}${map.mappings}`;
   map.file = name;
+  // the size of the bundle it maps: src/stack-source-map.ts uses a map only with its own bundle
+  map.x_codex_bundle_size = Buffer.byteLength(text, 'latin1');
   // sources relative to the repository (`packages/core/src/…`), which is how a stack frame names them
   map.sources = map.sources.map((source) =>
     path.relative(repoRoot, path.resolve(dist, source)).split(path.sep).join('/'),

@@ -1,20 +1,50 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { SourceMap } from 'node:module';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The bundle is minified (scripts/bundle.mjs), so a frame in it reads `at Xy (…/codex.bundle.js:134:6021)`.
 // Node applies source maps only to modules its loaders compiled, not to a node:vm script, so the stack a
 // `CODEX_DEBUG=1` run prints is mapped here, from the map bundle.mjs writes beside the bundle.
 
+// the maps are under 1 MB; anything far larger is not one of them
+const MAX_MAP_BYTES = 16 * 1024 * 1024;
+
 let cached: { readonly bundle: string; readonly map: SourceMap | null } | undefined;
+
+/** The text of a regular file of sane size; a FIFO, a device or a huge file is not read (no hang, no flood). */
+function readRegularFile(file: string): string | undefined {
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.size > MAX_MAP_BYTES) return undefined;
+    const bytes = Buffer.alloc(info.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const read = readSync(fd, bytes, filled, bytes.length - filled, filled);
+      if (read === 0) break;
+      filled += read;
+    }
+    return bytes.toString('utf8', 0, filled);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function loadMap(bundle: string): SourceMap | null {
   if (cached?.bundle === bundle) return cached.map;
   let map: SourceMap | null = null;
   try {
-    const payload = JSON.parse(readFileSync(`${bundle}.map`, 'utf8'));
-    // node:module loaded here, for a debug stack, not by every run that imports this file
-    map = new (process.getBuiltinModule('node:module').SourceMap)(payload);
+    const text = readRegularFile(`${bundle}.map`);
+    const payload = text === undefined ? undefined : JSON.parse(text);
+    // only the map written with this bundle: its name, and the size bundle.mjs recorded in it
+    if (
+      payload?.file === path.basename(bundle) &&
+      payload?.x_codex_bundle_size === statSync(bundle).size
+    ) {
+      // node:module loaded here, for a debug stack, not by every run that imports this file
+      map = new (process.getBuiltinModule('node:module').SourceMap)(payload);
+    }
   } catch {
     // no map beside it (the TypeScript sources run under the tests), or an unreadable one: leave frames as they are
   }
@@ -29,8 +59,10 @@ function escapeRegExp(text: string): string {
 /**
  * Rewrites each `<bundle>:<line>:<column>` in a stack to the source position the bundle's source map
  * gives, as `packages/core/src/request-loop.ts:186:13` (paths relative to the repository, as bundle.mjs
- * writes them; lines and columns 1-based, as V8 prints them). Positions the map does not cover, a bundle
- * without a `.map` file beside it, and stacks with no frame in the bundle come back unchanged.
+ * writes them; lines and columns 1-based, as V8 prints them; function names stay minified: a frame gives
+ * no position of its function's name). Positions the map does not cover, a bundle without its own `.map`
+ * beside it (another bundle's, another build's, not a regular file), and stacks with no frame in the
+ * bundle come back unchanged.
  * @param bundle absolute path of the running bundle (default: the file this code was loaded from)
  */
 export function sourceMappedStack(stack: string, bundle = fileURLToPath(import.meta.url)): string {

@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runInThisContext } from 'node:vm';
@@ -38,6 +39,12 @@ beforeAll(async () => {
     logLevel: 'silent',
   });
   expect(result.errors).toEqual([]);
+  // as scripts/bundle.mjs does: the map names the bundle it maps and records its size
+  const map = JSON.parse(await readFile(`${bundle}.map`, 'utf8'));
+  await writeFile(
+    `${bundle}.map`,
+    JSON.stringify({ ...map, file: 'out.js', x_codex_bundle_size: (await stat(bundle)).size }),
+  );
   const code = await readFile(bundle, 'utf8');
   const exports = runInThisContext(`${code};thrower`, { filename: bundle }) as {
     outer(): void;
@@ -70,6 +77,40 @@ describe('sourceMappedStack', () => {
     const moved = stack.replaceAll(bundle, copy);
 
     expect(sourceMappedStack(moved, copy)).toBe(moved);
+  });
+
+  // class: a map that is not this bundle's own, or not a file that can be read at once, is not used
+  it.each([
+    ['names another bundle', (map: Record<string, unknown>) => ({ ...map, file: 'other.js' })],
+    [
+      'was written for another build (another size)',
+      (map: Record<string, unknown>) => ({
+        ...map,
+        x_codex_bundle_size: Number(map['x_codex_bundle_size']) + 1,
+      }),
+    ],
+    [
+      'records no bundle size',
+      ({ x_codex_bundle_size: _, ...map }: Record<string, unknown>) => map,
+    ],
+  ])('leaves a stack unchanged when the map beside the bundle %s', async (_, change) => {
+    const copy = path.join(dir, `copy-${Math.random().toString(36).slice(2)}.js`);
+    await writeFile(copy, await readFile(bundle));
+    const map = JSON.parse(await readFile(`${bundle}.map`, 'utf8')) as Record<string, unknown>;
+    await writeFile(`${copy}.map`, JSON.stringify(change({ ...map, file: path.basename(copy) })));
+    const moved = stack.replaceAll(bundle, copy);
+
+    expect(sourceMappedStack(moved, copy)).toBe(moved);
+  });
+
+  it('leaves a stack unchanged, at once, when the map is a FIFO', async () => {
+    const fifo = path.join(dir, 'fifo.js');
+    await writeFile(fifo, await readFile(bundle));
+    execFileSync('mkfifo', [`${fifo}.map`]);
+    const moved = stack.replaceAll(bundle, fifo);
+
+    // a blocking read would wait for a writer that never comes
+    expect(sourceMappedStack(moved, fifo)).toBe(moved);
   });
 
   it('leaves a stack unchanged when the map is not JSON', async () => {
