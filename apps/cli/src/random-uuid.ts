@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 const UUID_BYTES = 16;
 
@@ -6,7 +6,8 @@ const UUID_BYTES = 16;
  * A random (version 4) UUID, e.g. `3b241101-e2bb-4255-8caf-4136c566a962`, from the kernel's CSPRNG read
  * through /dev/urandom, so a `codex exec` turn does not load node:crypto for its thread id: loading it
  * initialises OpenSSL and seeds its DRBG, ~20M instructions, ~8% of a turn (bench/README.md). Where
- * /dev/urandom is not a readable character device (Windows, a bare chroot), node:crypto's `randomUUID`.
+ * /dev/urandom is not a readable character device (Windows, a bare chroot, a FIFO put in its place) or
+ * gives only zero bytes (/dev/zero bound over it), node:crypto's `randomUUID`.
  * @param source the random device (tests point it elsewhere)
  */
 export function randomUuid(source = '/dev/urandom'): string {
@@ -22,7 +23,8 @@ export function randomUuid(source = '/dev/urandom'): string {
 function readRandomDevice(source: string): Buffer | undefined {
   let fd: number;
   try {
-    fd = openSync(source, 'r');
+    // non-blocking: a FIFO in its place must not hang the turn (the fstat below then refuses it)
+    fd = openSync(source, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch {
     return undefined;
   }
@@ -35,7 +37,8 @@ function readRandomDevice(source: string): Buffer | undefined {
       if (read === 0) return undefined;
       filled += read;
     }
-    return bytes;
+    // 16 zero bytes come from /dev/zero, not from a random device (odds 2^-128)
+    return bytes.some((byte) => byte !== 0) ? bytes : undefined;
   } catch {
     return undefined;
   } finally {

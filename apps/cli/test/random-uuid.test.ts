@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,21 @@ describe('randomUuid', () => {
 
     // every bit but the 4 version bits and the 2 variant bits has been seen both ways
     expect(varying.toString(2).replaceAll('0', '').length).toBe(122);
+  });
+
+  it('falls back to node:crypto, without waiting, when the source is a FIFO or gives only zeros', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'codex-uuid-'));
+    try {
+      const fifo = path.join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      // /dev/zero is a character device, like /dev/urandom
+      const ids = [randomUuid(fifo), randomUuid('/dev/zero'), randomUuid('/dev/zero')];
+
+      expect(ids.filter((id) => !V4.test(id))).toEqual([]);
+      expect(new Set(ids).size).toBe(3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('falls back to node:crypto when the source is not a character device or cannot be opened', async () => {
