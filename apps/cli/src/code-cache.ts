@@ -26,6 +26,7 @@ import {
   openSync,
   readdirSync,
   readSync,
+  realpathSync,
   renameSync,
   rmSync,
   type Stats,
@@ -40,7 +41,7 @@ import { splitCommandLine } from './subcommand.ts';
 /** Where one command line's cache lives, and what it must have been made from. */
 export type CodeCacheSlot = {
   readonly file: string;
-  /** The bundle's identity: build digest, size and mtime of the file compiled. */
+  /** The bundle's identity: build digest, size, mtime and path of the file compiled. */
   readonly identity: string;
 };
 
@@ -66,9 +67,13 @@ export function codeCacheSlot(
   bundle: { readonly file: string; readonly buildId: string },
   env: Readonly<Record<string, string | undefined>>,
 ): CodeCacheSlot | undefined {
-  const home = env['CODEX_HOME'] || path.join(homedir(), '.codex');
+  let home: string;
   let bundleInfo: Stats;
   try {
+    // the real path, from the kernel (realpath(3)): `path.join`, and fs.realpathSync's JavaScript
+    // version, resolve a `..` in $CODEX_HOME by its text, the kernel after following the symlinks
+    // before it (the cache would be written beside another directory than config.toml is read from)
+    home = realpathSync.native(env['CODEX_HOME'] || path.join(homedir(), '.codex'));
     if (!statSync(home).isDirectory()) return undefined;
     bundleInfo = statSync(bundle.file);
   } catch {
@@ -87,7 +92,8 @@ export function codeCacheSlot(
   parts.push(digest([bundle.file, options].join('\0')).toString('hex'));
   return {
     file: path.join(home, 'cache', 'v8', `${parts.join('-')}.bin`),
-    identity: `${bundle.buildId}:${bundleInfo.size}:${bundleInfo.mtimeMs}`,
+    // the path as well as the slot name's CRC of it: two paths whose CRCs collide miss, not share
+    identity: `${bundle.buildId}:${bundleInfo.size}:${bundleInfo.mtimeMs}:${bundle.file}`,
   };
 }
 

@@ -66,6 +66,23 @@ async function homeWithProbe(): Promise<{
   return { home, run };
 }
 
+/** Runs the launcher of a copy of dist/ (`copy`) with the home's environment and its provider key. */
+function runCopy(copy: string, home: CodexHome, args: string[], env: Record<string, string> = {}) {
+  return execaNode(path.join(copy, 'bin.cjs'), args, {
+    cwd: home.dir,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: home.dir,
+      CODEX_HOME: home.codexHome,
+      MOCK_API_KEY: 'sk-cache',
+      ...env,
+    },
+    extendEnv: false,
+    input: '',
+    reject: false,
+  });
+}
+
 async function cacheFiles(home: CodexHome): Promise<string[]> {
   return (await readdir(path.join(home.codexHome, 'cache', 'v8')).catch(() => [])).sort();
 }
@@ -202,6 +219,24 @@ describe('the code cache of codex (built bin)', () => {
     expect((await stat(elsewhere)).mode & 0o777).toBe(0o755);
   });
 
+  it('writes under the real $CODEX_HOME when its path has a `..` after a symlink', async () => {
+    const { home } = await homeWithProbe();
+    // CODEX_HOME=<dir>/link/.. where link -> <home>/deep: the kernel resolves it to <home>, the text to <dir>
+    const deep = path.join(home.codexHome, 'deep');
+    await mkdir(deep);
+    await symlink(deep, path.join(home.dir, 'link'));
+    server.enqueue(completedReply('real'));
+
+    const result = await home.run(['exec', 'hi'], {
+      // not path.join, which would resolve the `..` by its text
+      env: { MOCK_API_KEY: 'sk-cache', CODEX_HOME: `${home.dir}/link/..` },
+    });
+
+    expect([result.exitCode, result.stdout], result.stderr).toEqual([0, 'real']);
+    expect(await readdir(home.dir)).not.toContain('cache');
+    expect(await cacheFiles(home)).toHaveLength(1);
+  });
+
   it('keeps apart the caches of two copies of one build, so stacks name and map each one', async () => {
     const { home } = await homeWithProbe();
     const copies = [path.join(home.dir, 'one'), path.join(home.dir, 'two')];
@@ -213,30 +248,17 @@ describe('the code cache of codex (built bin)', () => {
     for (const copy of copies) {
       await utimes(path.join(copy, 'exec.bundle.js'), packed, packed);
     }
-    const runCopy = (copy: string, args: string[], env: Record<string, string> = {}) =>
-      execaNode(path.join(copy, 'bin.cjs'), args, {
-        cwd: home.dir,
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          HOME: home.dir,
-          CODEX_HOME: home.codexHome,
-          MOCK_API_KEY: 'sk-cache',
-          ...env,
-        },
-        extendEnv: false,
-        input: '',
-        reject: false,
-      });
     server.enqueue(completedReply('one'));
     server.enqueue(completedReply('two'));
 
     // each copy's first turn writes its cache; the second copy's error then runs from its own
     const answers = [
-      (await runCopy(copies[0] ?? '', ['exec', 'hi'])).stdout,
-      (await runCopy(copies[1] ?? '', ['exec', 'hi'])).stdout,
+      (await runCopy(copies[0] ?? '', home, ['exec', 'hi'])).stdout,
+      (await runCopy(copies[1] ?? '', home, ['exec', 'hi'])).stdout,
     ];
     const debug = await runCopy(
       copies[1] ?? '',
+      home,
       ['exec', '-i', path.join(home.dir, 'missing.png'), 'hi'],
       { CODEX_DEBUG: '1' },
     );
@@ -257,29 +279,16 @@ describe('the code cache of codex (built bin)', () => {
     await cp(path.dirname(bin), copy, { recursive: true });
     const bundleFile = path.join(copy, 'exec.bundle.js');
     const original = await readFile(bundleFile, 'latin1');
-    const runCopy = (args: string[]) =>
-      execaNode(path.join(copy, 'bin.cjs'), args, {
-        cwd: home.dir,
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          HOME: home.dir,
-          CODEX_HOME: home.codexHome,
-          MOCK_API_KEY: 'sk-cache',
-        },
-        extendEnv: false,
-        input: '',
-        reject: false,
-      });
     server.enqueue(completedReply('original'));
 
-    const first = await runCopy(['exec', 'hi']);
+    const first = await runCopy(copy, home, ['exec', 'hi']);
     // same length, other text: V8 alone would take the old cache for it
     const edited = original.replace(
       'No prompt provided via stdin.',
       'No prompt PROVIDED via stdin.',
     );
     await writeFile(bundleFile, edited, 'latin1');
-    const second = await runCopy(['exec']);
+    const second = await runCopy(copy, home, ['exec']);
 
     expect([first.exitCode, first.stdout]).toEqual([0, 'original']);
     expect(edited).not.toBe(original);
