@@ -26,6 +26,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { crc32 } from 'node:zlib';
 import { build } from 'esbuild';
 import { lazyUndiciHttp2 } from './lazy-http2.mjs';
 import { thirdPartyNotices } from './third-party-notices.mjs';
@@ -113,14 +114,21 @@ function wrapped(entry, name) {
   // the lines put before esbuild's code shift every generated line: one `;` per line in the mappings
   // (asciiOnly's escapes lengthen one line of execa's regexes by a few columns; frames there map nearby)
   map.mappings = `${';'.repeat(wrapperHead.length)}${map.mappings}`;
-  map.file = name;
-  // the size of the bundle it maps: src/stack-source-map.ts uses a map only with its own bundle
-  map.x_codex_bundle_size = Buffer.byteLength(text, 'latin1');
   // sources relative to the repository (`packages/core/src/…`), which is how a stack frame names them
-  map.sources = map.sources.map((source) =>
+  const sources = map.sources.map((source) =>
     path.relative(repoRoot, path.resolve(dist, source)).split(path.sep).join('/'),
   );
-  return { name, text, map: `${JSON.stringify(map)}\n` };
+  // first the bundle it maps, by name and CRC-32 of its text: src/stack-source-map.ts checks that prefix
+  // before it parses a map, and uses a map only with its own bundle
+  const owned = {
+    version: 3,
+    file: name,
+    x_codex_bundle_crc32: crc32(Buffer.from(text, 'latin1')),
+    sources,
+    names: map.names,
+    mappings: map.mappings,
+  };
+  return { name, text, map: `${JSON.stringify(owned)}\n` };
 }
 const outputs = Object.entries(bundles).map(([entry, name]) => wrapped(entry, name));
 const digest = createHash('sha256');

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runInThisContext } from 'node:vm';
+import { crc32 } from 'node:zlib';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sourceMappedStack } from '../src/stack-source-map.ts';
 
 // A real minified bundle with its esbuild map, run the way bin.cjs runs the CLI's (a node:vm script).
@@ -39,11 +40,18 @@ beforeAll(async () => {
     logLevel: 'silent',
   });
   expect(result.errors).toEqual([]);
-  // as scripts/bundle.mjs does: the map names the bundle it maps and records its size
-  const map = JSON.parse(await readFile(`${bundle}.map`, 'utf8'));
+  // as scripts/bundle.mjs does: the map starts with the name and the CRC-32 of the bundle it maps
+  const { sources, names, mappings } = JSON.parse(await readFile(`${bundle}.map`, 'utf8'));
   await writeFile(
     `${bundle}.map`,
-    JSON.stringify({ ...map, file: 'out.js', x_codex_bundle_size: (await stat(bundle)).size }),
+    JSON.stringify({
+      version: 3,
+      file: 'out.js',
+      x_codex_bundle_crc32: crc32(await readFile(bundle)),
+      sources,
+      names,
+      mappings,
+    }),
   );
   const code = await readFile(bundle, 'utf8');
   const exports = runInThisContext(`${code};thrower`, { filename: bundle }) as {
@@ -83,16 +91,13 @@ describe('sourceMappedStack', () => {
   it.each([
     ['names another bundle', (map: Record<string, unknown>) => ({ ...map, file: 'other.js' })],
     [
-      'was written for another build (another size)',
+      'was written for another build (another CRC)',
       (map: Record<string, unknown>) => ({
         ...map,
-        x_codex_bundle_size: Number(map['x_codex_bundle_size']) + 1,
+        x_codex_bundle_crc32: Number(map['x_codex_bundle_crc32']) + 1,
       }),
     ],
-    [
-      'records no bundle size',
-      ({ x_codex_bundle_size: _, ...map }: Record<string, unknown>) => map,
-    ],
+    ['records no CRC', ({ x_codex_bundle_crc32: _, ...map }: Record<string, unknown>) => map],
   ])('leaves a stack unchanged when the map beside the bundle %s', async (_, change) => {
     const copy = path.join(dir, `copy-${Math.random().toString(36).slice(2)}.js`);
     await writeFile(copy, await readFile(bundle));
@@ -101,6 +106,22 @@ describe('sourceMappedStack', () => {
     const moved = stack.replaceAll(bundle, copy);
 
     expect(sourceMappedStack(moved, copy)).toBe(moved);
+  });
+
+  it('does not parse a file beside the bundle that does not start as its own map', async () => {
+    const copy = path.join(dir, 'garbage.js');
+    await writeFile(copy, await readFile(bundle));
+    // a large file of something else: parsed, it would cost memory and time for nothing
+    await writeFile(`${copy}.map`, '['.repeat(1024 * 1024));
+    const parse = vi.spyOn(JSON, 'parse');
+    const moved = stack.replaceAll(bundle, copy);
+
+    try {
+      expect(sourceMappedStack(moved, copy)).toBe(moved);
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it('leaves a stack unchanged, at once, when the map is a FIFO', async () => {
