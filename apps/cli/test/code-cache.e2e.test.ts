@@ -16,20 +16,18 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import path from 'node:path';
-import { completedReply, type ResponsesServer, startResponsesServer } from '@codex/test-support';
+import { completedReply } from '@codex/test-support';
 import { execa, execaNode } from 'execa';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bin, type CodexHome, makeCodexHome, providerConfig } from './helpers/codex-e2e.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  bin,
+  type CodexHome,
+  makeCodexHome,
+  providerConfig,
+  useResponsesServer,
+} from './helpers/codex-e2e.ts';
 
-let server: ResponsesServer;
-
-beforeEach(async () => {
-  server = await startResponsesServer();
-});
-
-afterEach(async () => {
-  await server.close();
-});
+const server = useResponsesServer();
 
 // reports on stderr whether V8 accepted the cached data bin.cjs gave node:vm (`none` when it gave none)
 const probeSource = `

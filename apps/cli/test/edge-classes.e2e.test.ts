@@ -1,26 +1,19 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  completedReply,
-  type ResponsesServer,
-  startResponsesServer,
-  writeScript,
-} from '@codex/test-support';
+import { completedReply, writeScript } from '@codex/test-support';
 import { execa } from 'execa';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { authTable, bin, makeCodexHome, providerConfig } from './helpers/codex-e2e.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  authTable,
+  bin,
+  makeCodexHome,
+  providerConfig,
+  useResponsesServer,
+} from './helpers/codex-e2e.ts';
 
 // Issue 11: each failing input stands for a class; each describe below is one class.
 
-let server: ResponsesServer;
-
-beforeEach(async () => {
-  server = await startResponsesServer();
-});
-
-afterEach(async () => {
-  await server.close();
-});
+const server = useResponsesServer();
 
 const envKeyConfig = () => providerConfig(server.url, 'env_key = "MOCK_API_KEY"');
 const key = { MOCK_API_KEY: 'sk-env-key' };

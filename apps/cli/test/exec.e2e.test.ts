@@ -1,30 +1,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  completedReply,
-  type ResponsesServer,
-  startResponsesServer,
-  writeScript,
-  writeTokenQueueScript,
-} from '@codex/test-support';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { completedReply, writeScript, writeTokenQueueScript } from '@codex/test-support';
+import { describe, expect, it } from 'vitest';
 import {
   authTable,
   inputTexts,
   makeCodexHome,
   occurrences,
   providerConfig,
+  useResponsesServer,
 } from './helpers/codex-e2e.ts';
 
-let server: ResponsesServer;
-
-beforeEach(async () => {
-  server = await startResponsesServer();
-});
-
-afterEach(async () => {
-  await server.close();
-});
+const server = useResponsesServer();
 
 const unauthorized = {
   kind: 'status',

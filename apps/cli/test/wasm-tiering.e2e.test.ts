@@ -3,24 +3,16 @@
 // after it Node's code cache (issue 13).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { completedReply, writeTokenQueueScript } from '@codex/test-support';
+import { describe, expect, it } from 'vitest';
 import {
-  completedReply,
-  type ResponsesServer,
-  startResponsesServer,
-  writeTokenQueueScript,
-} from '@codex/test-support';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { authTable, makeCodexHome, providerConfig } from './helpers/codex-e2e.ts';
+  authTable,
+  makeCodexHome,
+  providerConfig,
+  useResponsesServer,
+} from './helpers/codex-e2e.ts';
 
-let server: ResponsesServer;
-
-beforeEach(async () => {
-  server = await startResponsesServer();
-});
-
-afterEach(async () => {
-  await server.close();
-});
+const server = useResponsesServer();
 
 // Reports on stderr, in order: each V8 flag change, each WebAssembly instance, and the built-in modules
 // loaded after the first flag change.

@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTempDir } from '@codex/test-support';
+import { makeTempDir, type ResponsesServer, startResponsesServer } from '@codex/test-support';
 import { execaNode } from 'execa';
-import { onTestFinished } from 'vitest';
+import { afterEach, beforeEach, onTestFinished } from 'vitest';
 
 /** The bundled CLI, built by test/global-setup.ts. */
 export const bin = fileURLToPath(new URL('../../dist/bin.cjs', import.meta.url));
@@ -110,4 +110,26 @@ export function inputTexts(body: unknown): string[] {
       .filter((part) => part.type === 'input_text')
       .map((part) => part.text ?? ''),
   );
+}
+
+/**
+ * A Responses server on 127.0.0.1 started before each test of the file and closed after it. The returned
+ * object stands for the current test's server (it forwards to it), so tests use it as they would the server.
+ */
+export function useResponsesServer(): ResponsesServer {
+  let current: ResponsesServer | undefined;
+  beforeEach(async () => {
+    current = await startResponsesServer();
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return new Proxy({} as ResponsesServer, {
+    get(_, property) {
+      if (current === undefined) throw new Error('the Responses server runs only inside a test');
+      const value: unknown = Reflect.get(current, property, current);
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
 }
