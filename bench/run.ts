@@ -202,7 +202,13 @@ function sixtyFourKiBEvents(): { events: unknown[]; bytes: number } {
   return { events, bytes: bytes + tailBytes };
 }
 
-/** 200 streamed 64 KiB responses through @codex/core against a plain undici request of the same stream. */
+/**
+ * 200 streamed 64 KiB responses through @codex/core, each followed by plain undici `request` of the same stream
+ * read to the end, then by the parse floor: undici plus the least a client must do with the stream (decode it,
+ * split the frames, `JSON.parse` each event's data, as bench/floor/exec-floor.mjs does). Both baselines send the
+ * very request core sends (its headers and JSON body, captured from the server), so all three pay the same for
+ * the request and for the in-process server's work on it.
+ */
 async function benchRequestPath(): Promise<void> {
   const { events, bytes } = sixtyFourKiBEvents();
   await using server = await startResponsesServer({ responder: () => ({ kind: 'sse', events }) });
@@ -223,7 +229,6 @@ async function benchRequestPath(): Promise<void> {
   const config = await loadConfig({ env, cwd: temp.dir, codexHome: temp.dir });
   const client = createModelClient({ config, env });
   const url = `${server.url}/responses`;
-  const body = JSON.stringify({ model: 'gpt-bench', input: [userMessage('hi')], stream: true });
 
   const viaCore = async (): Promise<number> => {
     const start = nowMs();
@@ -231,20 +236,44 @@ async function benchRequestPath(): Promise<void> {
     if (result.responseId !== 'resp_bench') throw new Error('unexpected response');
     return nowMs() - start;
   };
+  await viaCore();
+  const sent = server.requests.at(-1);
+  if (sent === undefined) throw new Error('core sent no request');
+  const hopByHop = new Set(['host', 'connection', 'content-length', 'transfer-encoding']); // undici's own
+  const sameRequest = {
+    method: 'POST' as const,
+    body: sent.rawBody,
+    headers: Object.fromEntries(
+      Object.entries(sent.headers).filter(([name]) => !hopByHop.has(name)),
+    ),
+  };
   const viaUndici = async (): Promise<number> => {
     const start = nowMs();
-    const response = await request(url, {
-      method: 'POST',
-      body,
-      headers: {
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        authorization: 'Bearer bench-token',
-      },
-    });
+    const response = await request(url, sameRequest);
     let received = 0;
     for await (const chunk of response.body) received += (chunk as Buffer).length;
     if (received !== bytes) throw new Error(`expected ${bytes} bytes, got ${received}`);
+    return nowMs() - start;
+  };
+  const viaParseFloor = async (): Promise<number> => {
+    const start = nowMs();
+    const response = await request(url, sameRequest);
+    response.body.setEncoding('utf8');
+    let buffered = '';
+    let parsed = 0;
+    for await (const chunk of response.body) {
+      buffered += chunk as string;
+      let end = buffered.indexOf('\n\n');
+      while (end !== -1) {
+        for (const line of buffered.slice(0, end).split('\n')) {
+          if (line.startsWith('data:') && JSON.parse(line.slice(5)) !== null) parsed += 1;
+        }
+        buffered = buffered.slice(end + 2);
+        end = buffered.indexOf('\n\n');
+      }
+    }
+    if (parsed !== events.length)
+      throw new Error(`expected ${events.length} events, got ${parsed}`);
     return nowMs() - start;
   };
 
@@ -252,29 +281,39 @@ async function benchRequestPath(): Promise<void> {
   for (let i = 0; i < 20; i++) {
     await viaCore();
     await viaUndici();
+    await viaParseFloor();
   }
   const core: number[] = [];
   const undici: number[] = [];
+  const floor: number[] = [];
   for (let i = 0; i < count; i++) {
-    // interleaved, so drift on a shared machine hits both alike
+    // interleaved, so drift on a shared machine hits all three alike
     core.push(await viaCore());
     undici.push(await viaUndici());
+    floor.push(await viaParseFloor());
   }
   const coreMedian = median(core);
   const undiciMedian = median(undici);
-  // each pair ran back to back, so the ratio within a pair is the steadier figure on a shared machine
-  const pairRatio = median(core.map((ms, index) => ms / (undici[index] ?? Number.NaN)));
+  const floorMedian = median(floor);
+  // a core run and the runs right after it form a group: the ratio within it is the steadier figure
+  const groupRatio = (baseline: readonly number[]) =>
+    median(core.map((ms, index) => ms / (baseline[index] ?? Number.NaN)));
   results['request_path'] = {
     responses: count,
     response_bytes: bytes,
+    request_bytes: sent.rawBody.length,
     core_median_ms: round(coreMedian, 3),
     undici_median_ms: round(undiciMedian, 3),
     ratio_of_medians: round(coreMedian / undiciMedian, 2),
-    median_of_pair_ratios: round(pairRatio, 2),
+    median_of_pair_ratios: round(groupRatio(undici), 2),
+    parse_floor_median_ms: round(floorMedian, 3),
+    parse_floor_vs_undici: round(floorMedian / undiciMedian, 2),
+    core_vs_parse_floor: round(groupRatio(floor), 2),
   };
   print(`request path (${count} streamed responses of ${bytes} bytes, loopback)`, [
-    `@codex/core runTurn: median ${round(coreMedian, 3)} ms; plain undici request: median ${round(undiciMedian, 3)} ms`,
-    `ratio of medians (core/undici): ${round(coreMedian / undiciMedian, 2)}; median of pair ratios: ${round(pairRatio, 2)}`,
+    `@codex/core runTurn: median ${round(coreMedian, 3)} ms; plain undici request (the same request): median ${round(undiciMedian, 3)} ms`,
+    `ratio of medians (core/undici): ${round(coreMedian / undiciMedian, 2)}; median of pair ratios: ${round(groupRatio(undici), 2)}`,
+    `parse floor (undici + decode, split, JSON.parse of each event): median ${round(floorMedian, 3)} ms, x${round(floorMedian / undiciMedian, 2)} of undici; core vs the floor: x${round(groupRatio(floor), 2)}`,
   ]);
 }
 

@@ -67,10 +67,5 @@ export {
   type TurnRequest,
   userMessage,
 } from './request-builder.ts';
-export {
-  type OutputItem,
-  type ParseResponsesSseOptions,
-  parseResponsesSse,
-  type ResponseEvent,
-  type TokenUsage,
-} from './response-events.ts';
+export type { OutputItem, ResponseEvent, TokenUsage } from './response-events.ts';
+export { type ParseResponsesSseOptions, parseResponsesSse } from './response-stream.ts';

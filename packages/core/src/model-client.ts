@@ -18,6 +18,7 @@ import {
   TurnAbortedError,
   UnexpectedStatusError,
 } from './errors.ts';
+import type { ResponseBody } from './http-transport.ts';
 import type { Config } from './load-config.ts';
 import {
   buildResponsesBody,
@@ -28,12 +29,8 @@ import {
   type TurnRequest,
 } from './request-builder.ts';
 import { type RetryNotice, sendWithRecovery, waitBeforeRetry } from './request-loop.ts';
-import {
-  type OutputItem,
-  parseResponsesSseBatches,
-  type ResponseEvent,
-  type TokenUsage,
-} from './response-events.ts';
+import type { OutputItem, ResponseEvent, TokenUsage } from './response-events.ts';
+import { parseResponsesSseBatches } from './response-stream.ts';
 import { backoffDelayMs } from './retry-policy.ts';
 
 const OPENAI_API_BASE_URL = 'https://api.openai.com/v1';
@@ -202,11 +199,12 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     return headers;
   }
 
-  // events arrive one array per chunk read: one await per chunk, not per event
-  async function* stream(
+  // Sends the request (transport retries and 401 recovery included) and returns its events, one array per
+  // burst of chunks: one await per burst, not per event, and no generator layer of its own.
+  async function openStream(
     request: TurnRequest,
-    signal?: AbortSignal,
-  ): AsyncGenerator<ResponseEvent[], void, undefined> {
+    signal: AbortSignal | undefined,
+  ): Promise<AsyncGenerator<ResponseEvent[], void, undefined>> {
     const sessionId = request.sessionId ?? defaultSession();
     const body = JSON.stringify(
       buildResponsesBody(request, {
@@ -215,7 +213,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
         promptCacheKey: sessionId,
       }),
     );
-    let responseBody: AsyncIterable<Uint8Array>;
+    let responseBody: ResponseBody;
     try {
       responseBody = await sendWithRecovery({
         source,
@@ -238,7 +236,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     } catch (error) {
       throw new RequestPhaseFailure(error);
     }
-    yield* parseResponsesSseBatches(responseBody, {
+    return parseResponsesSseBatches(responseBody, {
       idleTimeoutMs,
       ...(signal === undefined ? {} : { signal }),
     });
@@ -252,7 +250,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     const items: OutputItem[] = [];
     let text = '';
     let deltas = '';
-    for await (const events of stream(request, signal)) {
+    for await (const events of await openStream(request, signal)) {
       for (const event of events) {
         onEvent?.(event);
         switch (event.type) {
@@ -287,7 +285,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     authSource: source.kind,
     async *stream(request, signal) {
       try {
-        for await (const events of stream(request, signal)) {
+        for await (const events of await openStream(request, signal)) {
           for (const event of events) yield event;
         }
       } catch (error) {

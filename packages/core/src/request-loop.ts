@@ -15,9 +15,9 @@ import {
   UsageLimitReachedError,
   UsageNotIncludedError,
 } from './errors.ts';
+import { type HttpResponse, post, type ResponseBody } from './http-transport.ts';
 import { errorText, isTlsError } from './response-events.ts';
 import { backoffDelayMs, parseRetryAfter } from './retry-policy.ts';
-import { request as undiciRequest } from './undici-request.ts';
 
 /** A transport-level retry about to wait `delayMs` (status null: a network error). */
 export type RetryNotice = {
@@ -46,17 +46,6 @@ export interface RequestLoopOptions {
   readonly now: () => number;
   readonly random: () => number;
   readonly onRetry?: ((notice: RetryNotice) => void) | undefined;
-}
-
-function flattenHeaders(
-  headers: Record<string, string | string[] | undefined>,
-): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined)
-      flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return flat;
 }
 
 /** Errors a 429 raises at once, without retrying. */
@@ -134,9 +123,7 @@ export async function waitBeforeRetry(
  * @throws {TurnAbortedError} when `signal` aborts
  * @throws {UnexpectedStatusError | RetryLimitError | ...} for a final non-2xx answer
  */
-export async function sendWithRecovery(
-  options: RequestLoopOptions,
-): Promise<Dispatcher.ResponseData['body']> {
+export async function sendWithRecovery(options: RequestLoopOptions): Promise<ResponseBody> {
   const { source, signal, maxRetries } = options;
   let retries = 0;
   let credential: Credential | null = null;
@@ -166,15 +153,13 @@ export async function sendWithRecovery(
     const url = options.url(credential);
     const headers = options.headers(credential);
     if (credential.token !== null) headers['authorization'] = `Bearer ${credential.token.reveal()}`;
-    let response: Dispatcher.ResponseData;
+    let response: HttpResponse;
     try {
-      response = await undiciRequest(url, {
-        method: 'POST',
+      response = await post(url, {
         headers,
         body: options.body,
         signal,
-        headersTimeout: Math.max(1, options.headersTimeoutMs),
-        bodyTimeout: 0,
+        headersTimeoutMs: options.headersTimeoutMs,
         dispatcher: options.dispatcher,
       });
     } catch (error) {
@@ -186,11 +171,11 @@ export async function sendWithRecovery(
       throw new StreamError(errorText(error), { cause: error });
     }
     const { statusCode: status } = response;
-    // Stryker disable next-line ConditionalExpression: undici never resolves a request with a 1xx status
+    // Stryker disable next-line ConditionalExpression: post() never resolves with a 1xx status
     if (status >= 200 && status < 300) return response.body;
 
     const body = await response.body.text().catch(() => '');
-    const responseHeaders = flattenHeaders(response.headers);
+    const responseHeaders = response.headers;
     if (status === 401) {
       const next: Credential | null = await source
         .recover(credential, signal)

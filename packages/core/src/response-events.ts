@@ -1,4 +1,3 @@
-import { StringDecoder } from 'node:string_decoder';
 import {
   ContextWindowExceededError,
   CyberPolicyError,
@@ -6,10 +5,8 @@ import {
   QuotaExceededError,
   ServerOverloadedError,
   StreamError,
-  TurnAbortedError,
   UsageNotIncludedError,
 } from './errors.ts';
-import { createSseDataParser } from './sse-parser.ts';
 
 /** Token counts of one response, flattened like upstream's `TokenUsage`. */
 export type TokenUsage = {
@@ -37,14 +34,6 @@ export type ResponseEvent =
   | { type: 'reasoning_content_delta'; delta: string; contentIndex: number }
   | { type: 'tool_call_input_delta'; delta: string; itemId: string | null; callId: string | null }
   | { type: 'completed'; responseId: string; usage: TokenUsage | null; endTurn: boolean | null };
-
-/** Options for {@link parseResponsesSse}. */
-export interface ParseResponsesSseOptions {
-  /** Fail with `idle timeout waiting for SSE` when no chunk arrives for this long. */
-  readonly idleTimeoutMs?: number;
-  /** When it fires, a source error is reported as {@link TurnAbortedError}. */
-  readonly signal?: AbortSignal;
-}
 
 type Json = Record<string, unknown>;
 
@@ -206,154 +195,6 @@ export function toResponseEvent(data: unknown): ResponseEvent | null {
     }
     default:
       return null;
-  }
-}
-
-/** How long a body may take to end after `response.completed` before it is destroyed. */
-const BODY_END_WAIT_MS = 1000;
-
-/** Reads the next chunk, failing with the idle-timeout error when none arrives in time. */
-function nextWithin<T>(
-  iterator: AsyncIterator<T>,
-  timer: NodeJS.Timeout | undefined,
-  setOnTimeout: (callback: (() => void) | null) => void,
-): Promise<IteratorResult<T>> {
-  if (timer === undefined) return iterator.next();
-  timer.refresh();
-  return new Promise<IteratorResult<T>>((resolve, reject) => {
-    setOnTimeout(() => reject(new StreamError('idle timeout waiting for SSE')));
-    iterator.next().then(resolve, reject);
-  });
-}
-
-/**
- * The events of a Responses API SSE body, one array per chunk read (the per-chunk form of
- * {@link parseResponsesSse}, so a consumer pays one await per chunk rather than one per event).
- * The last array ends with `completed`.
- * @throws {StreamError} as {@link parseResponsesSse}
- */
-export async function* parseResponsesSseBatches(
-  source: AsyncIterable<Uint8Array | string>,
-  { idleTimeoutMs, signal }: ParseResponsesSseOptions = {},
-): AsyncGenerator<ResponseEvent[], void, undefined> {
-  let batch: ResponseEvent[] = [];
-  let completed = false;
-  // an event that ends the stream with an error; the events before it are delivered first
-  let failure = null as { error: unknown } | null;
-  const parser = createSseDataParser((data) => {
-    if (completed || failure !== null) return; // nothing after the end belongs to the turn
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-      // Stryker disable next-line BlockStatement: without the return, `parsed` stays undefined and toResponseEvent(undefined) is null, which is skipped too
-    } catch {
-      return; // upstream skips frames that are not JSON
-    }
-    let event: ResponseEvent | null;
-    try {
-      event = toResponseEvent(parsed);
-    } catch (error) {
-      failure = { error };
-      return;
-    }
-    if (event === null) return;
-    batch.push(event);
-    if (event.type === 'completed') completed = true;
-  });
-  // StringDecoder: Node 20's TextDecoder in streaming mode takes ICU's slow path (~4x slower here)
-  const decoder = new StringDecoder('utf8');
-  const iterator = source[Symbol.asyncIterator]();
-  // a stream (undici's body) is destroyed with the timeout error, so reads need no wrapper;
-  // any other source has each read raced against the timer
-  const destroyable =
-    typeof (source as { destroy?: unknown }).destroy === 'function'
-      ? (source as unknown as { destroy(error?: Error): void })
-      : undefined;
-  let onTimeout: (() => void) | null = null;
-  let exhausted = false;
-  const timer =
-    idleTimeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          if (onTimeout !== null) onTimeout();
-          else destroyable?.destroy(new StreamError('idle timeout waiting for SSE'));
-        }, idleTimeoutMs);
-  try {
-    for (;;) {
-      let result: IteratorResult<Uint8Array | string>;
-      try {
-        // Stryker disable next-line ConditionalExpression: racing a stream's read against the timer ends the same way: the idle-timeout error, then the stream destroyed in the finally block
-        if (destroyable === undefined) {
-          result = await nextWithin(iterator, timer, (callback) => {
-            onTimeout = callback;
-          });
-        } else {
-          timer?.refresh();
-          result = await iterator.next();
-        }
-      } catch (error) {
-        if (signal?.aborted) throw new TurnAbortedError({ cause: signal.reason });
-        if (error instanceof StreamError) throw error;
-        throw new StreamError(errorText(error), { cause: error });
-        // Stryker disable next-line BlockStatement: a stale callback can only reject a read that has already settled
-      } finally {
-        onTimeout = null;
-      }
-      if (result.done) {
-        // Stryker disable next-line BooleanLiteral: releasing a source that has ended (destroy or return on it) does nothing
-        exhausted = true;
-        break;
-      }
-      const chunk = result.value;
-      parser.feed(typeof chunk === 'string' ? chunk : decoder.write(chunk));
-      if (batch.length > 0) {
-        const events = batch;
-        batch = [];
-        yield events;
-        if (completed) return;
-      }
-      if (failure !== null) throw failure.error;
-    }
-    throw new StreamError('stream closed before response.completed');
-  } finally {
-    clearTimeout(timer);
-    // release the connection whether the stream finished or we stopped early; a pending read
-    // (idle timeout) would keep `return()` waiting, so a destroyable source is destroyed instead
-    const dumpable = source as { dump?: unknown };
-    // Stryker disable next-line ConditionalExpression: releasing a source that has ended (destroy, dump or return on it) does nothing
-    if (exhausted) {
-      // nothing left to release
-    } else if (completed && destroyable !== undefined && typeof dumpable.dump === 'function') {
-      // The server is done and the body's end is at most a moment away: read it (undici's dump())
-      // rather than abort, which would build an error with its stack on every turn and could close
-      // the keep-alive connection. A body that has not ended in time is destroyed after all.
-      const stalled = setTimeout(() => destroyable.destroy(), BODY_END_WAIT_MS);
-      stalled.unref();
-      (dumpable.dump as (options: { limit: number }) => Promise<unknown>)
-        .call(source, { limit: Number.MAX_SAFE_INTEGER })
-        .catch(() => undefined)
-        .finally(() => clearTimeout(stalled));
-    } else if (destroyable !== undefined) {
-      destroyable.destroy();
-    } else {
-      // Stryker disable next-line OptionalChaining: an async iterator's return() gives a promise
-      void iterator.return?.()?.catch(() => undefined);
-    }
-  }
-}
-
-/**
- * Parses a Responses API SSE body (bytes or text chunks) into {@link ResponseEvent}s, ending after
- * `response.completed`. Frames whose data is not JSON are skipped.
- * @throws {StreamError} on idle timeout, a broken source, `response.failed`/`incomplete`, or an end
- *   without `response.completed` (`stream closed before response.completed`)
- */
-export async function* parseResponsesSse(
-  source: AsyncIterable<Uint8Array | string>,
-  options: ParseResponsesSseOptions = {},
-): AsyncGenerator<ResponseEvent, void, undefined> {
-  for await (const events of parseResponsesSseBatches(source, options)) {
-    for (const event of events) yield event;
   }
 }
 

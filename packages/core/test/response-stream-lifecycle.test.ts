@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseResponsesSse, type ResponseEvent, StreamError, TurnAbortedError } from '@codex/core';
 import { completedEvents, responseEvents, toSseFrame } from '@codex/test-support';
 import { describe, expect, it } from 'vitest';
-import { parseResponsesSseBatches } from '../src/response-events.ts';
+import { parseResponsesSseBatches } from '../src/response-stream.ts';
 
 async function collect(
   source: AsyncIterable<Uint8Array | string>,
