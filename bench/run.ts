@@ -357,14 +357,36 @@ async function benchSseParser(): Promise<void> {
     rates.push(stream.length / 1024 / 1024 / seconds);
   }
   const rate = median(rates);
+  // one large event (a base64 image, long tool arguments) arriving in 1 KiB pieces: the cost must grow with
+  // its size, not with its size times its pieces
+  const largeEventMb = Math.max(2, Math.round(8 * scale));
+  const large = Buffer.from(
+    [
+      toSseFrame(responseEvents.created('resp_large')),
+      toSseFrame(responseEvents.messageDone('z'.repeat(largeEventMb * 1024 * 1024))),
+      toSseFrame(responseEvents.completed('resp_large')),
+    ].join(''),
+  );
+  const largeRates: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const start = nowMs();
+    for await (const event of parseResponsesSse(chunked(large, 1024))) {
+      if (event.type === 'completed') break;
+    }
+    largeRates.push(large.length / 1024 / 1024 / ((nowMs() - start) / 1000));
+  }
+  const largeRate = median(largeRates);
   results['sse_parser'] = {
     stream_mb: round(stream.length / 1024 / 1024),
     events: events + 1,
     rounds: 3,
     mb_per_s: round(rate, 1),
+    large_event_mb: largeEventMb,
+    large_event_in_1_kib_chunks_mb_per_s: round(largeRate, 1),
   };
   print(`SSE parser (${round(stream.length / 1024 / 1024)} MB, ${events + 1} events)`, [
     `parseResponsesSse: ${round(rate, 1)} MB/s (median of 3)`,
+    `one ${largeEventMb} MB event in 1 KiB chunks: ${round(largeRate, 1)} MB/s (median of 3)`,
   ]);
 }
 

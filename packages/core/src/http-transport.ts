@@ -20,12 +20,24 @@ export interface ResponseBody {
    */
   listen(onChunk: (chunk: Uint8Array) => boolean): Promise<void>;
   resume(): void;
-  /** The whole body as UTF-8 text (error answers are read this way). */
-  text(): Promise<string>;
+  /**
+   * The body as UTF-8 text (error answers are read this way). Never rejects: with `maxBytes` the body is cut
+   * there, with `idleTimeoutMs` it is cut after that long without data, and a transport error cuts it too; the
+   * text is then what arrived before, and the rest of the response is dropped with its connection.
+   */
+  text(limits?: TextLimits): Promise<string>;
   /** Stops the response: the connection is aborted and `listen` rejects with `error`. */
   destroy(error?: Error): void;
   /** Reads the rest of the body and drops it, so the connection can serve the next request. */
   dump(): Promise<void>;
+}
+
+/** Bounds of {@link ResponseBody.text}. */
+export interface TextLimits {
+  /** Bytes to keep at most. */
+  readonly maxBytes?: number;
+  /** Time without data after which the read ends, in ms. */
+  readonly idleTimeoutMs?: number;
 }
 
 /** An HTTP answer, from its status line on. */
@@ -167,13 +179,36 @@ class StreamedBody implements ResponseBody {
     this.#drain();
   }
 
-  async text(): Promise<string> {
+  text({ maxBytes = Number.POSITIVE_INFINITY, idleTimeoutMs }: TextLimits = {}): Promise<string> {
     const chunks: Uint8Array[] = [];
-    await this.listen((chunk) => {
-      chunks.push(chunk);
-      return true;
+    let size = 0;
+    return new Promise<string>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (): void => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      };
+      const cut = (why: string): void => {
+        this.destroy(new Error(why));
+        finish();
+      };
+      if (idleTimeoutMs !== undefined) {
+        timer = setTimeout(() => cut('response body idle'), idleTimeoutMs);
+      }
+      this.listen((chunk) => {
+        timer?.refresh();
+        const room = maxBytes - size;
+        if (chunk.length < room) {
+          chunks.push(chunk);
+          size += chunk.length;
+          return true;
+        }
+        chunks.push(chunk.subarray(0, room));
+        size = maxBytes;
+        cut('response body over its limit');
+        return false;
+      }).then(finish, finish);
     });
-    return Buffer.concat(chunks).toString('utf8');
   }
 
   destroy(error: Error = new Error('response body destroyed')): void {

@@ -225,7 +225,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
         headers: (credential) => buildHeaders(sessionId, credential.headers),
         body,
         maxRetries: maxRequestRetries,
-        headersTimeoutMs: idleTimeoutMs,
+        idleTimeoutMs,
         dispatcher,
         signal,
         sleep,

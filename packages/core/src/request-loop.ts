@@ -38,8 +38,8 @@ export interface RequestLoopOptions {
   readonly body: string;
   /** `request_max_retries`: transport retries (network errors, 429, 5xx), the one retry budget. */
   readonly maxRetries: number;
-  /** Time to wait for the response headers, in ms. */
-  readonly headersTimeoutMs: number;
+  /** The stream's idle timeout, in ms: for the response headers, and for the body of an error answer. */
+  readonly idleTimeoutMs: number;
   readonly dispatcher?: Dispatcher | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -90,6 +90,9 @@ function mapHttpError(
   }
   return new UnexpectedStatusError({ status, url, headers, body });
 }
+
+/** How much of an error answer's body is read (an error JSON is far smaller; the rest is dropped). */
+const ERROR_BODY_LIMIT_BYTES = 1024 * 1024;
 
 function aborted(signal: AbortSignal | undefined): TurnAbortedError {
   return new TurnAbortedError({ cause: signal?.reason });
@@ -159,7 +162,7 @@ export async function sendWithRecovery(options: RequestLoopOptions): Promise<Res
         headers,
         body: options.body,
         signal,
-        headersTimeoutMs: options.headersTimeoutMs,
+        headersTimeoutMs: options.idleTimeoutMs,
         dispatcher: options.dispatcher,
       });
     } catch (error) {
@@ -174,7 +177,13 @@ export async function sendWithRecovery(options: RequestLoopOptions): Promise<Res
     // Stryker disable next-line ConditionalExpression: post() never resolves with a 1xx status
     if (status >= 200 && status < 300) return response.body;
 
-    const body = await response.body.text().catch(() => '');
+    // an error answer's body is read within bounds: a server that stalls or sends without end gets its
+    // status reported with what came first
+    const body = await response.body.text({
+      maxBytes: ERROR_BODY_LIMIT_BYTES,
+      idleTimeoutMs: options.idleTimeoutMs,
+    });
+    if (signal?.aborted) throw aborted(signal);
     const responseHeaders = response.headers;
     if (status === 401) {
       const next: Credential | null = await source

@@ -115,6 +115,7 @@ export async function* parseResponsesSseBatches(
     resolve?.();
   };
   const parser = createSseDataParser((data) => {
+    lastActivity = nowMs(); // an event, as upstream's timeout counts: comments and partial events do not
     if (completed || failure !== null) return; // nothing after the end belongs to the turn
     let parsed: unknown;
     try {
@@ -136,13 +137,16 @@ export async function* parseResponsesSseBatches(
   });
   // StringDecoder: Node 20's TextDecoder in streaming mode takes ICU's slow path (~4x slower here)
   const decoder = new StringDecoder('utf8');
-  // One timer per turn, re-armed only when it fires: refreshing a Node timer on every chunk cost ~4% of a
-  // 64 KiB turn (bench `request_path`); a chunk only notes the time. process.uptime() is monotonic and,
+  // The idle timeout: one timer per turn, re-armed when it fires (refreshing a Node timer for every chunk cost
+  // ~1% of a 64 KiB turn); each event notes the time. It counts only while the stream owes us an event: not
+  // while the consumer holds a batch (the source may be paused for it). process.uptime() is monotonic and,
   // unlike the global `performance`, loads nothing (perf_hooks is 9 built-in modules).
   const nowMs = (): number => process.uptime() * 1000;
   let lastActivity = nowMs();
+  let holding = false; // the consumer has a batch
   let timer: NodeJS.Timeout | undefined;
   const checkIdle = (): void => {
+    if (holding) lastActivity = nowMs();
     const idleMs = nowMs() - lastActivity;
     if (idleTimeoutMs !== undefined && idleMs < idleTimeoutMs) {
       timer = setTimeout(checkIdle, idleTimeoutMs - idleMs);
@@ -152,7 +156,6 @@ export async function* parseResponsesSseBatches(
   };
   if (idleTimeoutMs !== undefined) timer = setTimeout(checkIdle, idleTimeoutMs);
   const onChunk = (chunk: Uint8Array | string): boolean => {
-    lastActivity = nowMs();
     if (completed || failure !== null) return true;
     const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
     parser.feed(text);
@@ -174,7 +177,7 @@ export async function* parseResponsesSseBatches(
   try {
     for (;;) {
       if (batch.length === 0 && failure === null && broken === null && !ended) {
-        lastActivity = nowMs(); // the time the consumer spent on the last batch does not count
+        lastActivity = nowMs(); // waiting for the stream starts now
         await new Promise<void>((resolve) => (wake = resolve));
       }
       // a turn that was cancelled gets no more events
@@ -184,7 +187,13 @@ export async function* parseResponsesSseBatches(
         const last = completed; // `completed` ends the batch it is in; later chunks add nothing
         batch = [];
         pendingText = 0;
-        yield events;
+        holding = true;
+        try {
+          yield events;
+        } finally {
+          holding = false;
+          lastActivity = nowMs();
+        }
         if (last) return;
         source.resume();
         continue; // more may have arrived while the consumer had the batch

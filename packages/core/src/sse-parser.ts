@@ -16,7 +16,7 @@ const SPACE = 32;
  * One pass over each chunk with `indexOf`; the only allocation per event is its data string.
  */
 export function createSseDataParser(onData: (data: string) => void): SseDataParser {
-  let carry = ''; // an unfinished line from the previous chunk
+  let carry: string[] = []; // the pieces of an unfinished line (none holds a CR or LF)
   let data: string | null = null; // the current event's data so far
   // Stryker disable next-line BooleanLiteral: the first chunk has no line before it, so skipping a leading LF there only skips a blank line that ends no event
   let afterCarriageReturn = false; // the previous chunk ended with CR: a leading LF belongs to it
@@ -60,28 +60,18 @@ export function createSseDataParser(onData: (data: string) => void): SseDataPars
 
   return {
     feed(chunk: string): void {
-      let text = chunk;
       let position = 0;
-      if (afterCarriageReturn && text.charCodeAt(0) === LINE_FEED) position = 1;
+      if (afterCarriageReturn && chunk.charCodeAt(0) === LINE_FEED) position = 1;
       afterCarriageReturn = false;
-      // Stryker disable next-line ConditionalExpression,StringLiteral: joining an empty carry leaves the text and position as they are
-      if (carry !== '') {
-        // Stryker disable next-line MethodExpression: a carry and a skipped leading LF never meet: a chunk ending in CR leaves no carry
-        text = carry + text.slice(position);
-        position = 0;
-        carry = '';
-      }
-      const length = text.length;
-      // the carry holds no CR (every CR ends a line), so the fresh chunk tells whether there is one;
-      // searching the flat chunk is far cheaper than searching the joined string
-      // Stryker disable next-line StringLiteral: searching the joined text finds the same CR, or none; the check on the chunk only saves that search
-      let nextCarriageReturn = chunk.includes('\r') ? text.indexOf('\r', position) : -1;
+      const length = chunk.length;
+      // Stryker disable next-line StringLiteral: searching finds the same CR, or none; the check only saves the search
+      let nextCarriageReturn = chunk.includes('\r') ? chunk.indexOf('\r', position) : -1;
       // Stryker disable next-line EqualityOperator: one more pass at position === length finds no line end and carries an empty string
       while (position < length) {
-        let end = text.indexOf('\n', position);
+        let end = chunk.indexOf('\n', position);
         // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: searching for the next CR again finds the same index; skipping the search is an optimisation
         if (nextCarriageReturn !== -1 && nextCarriageReturn < position) {
-          nextCarriageReturn = text.indexOf('\r', position);
+          nextCarriageReturn = chunk.indexOf('\r', position);
         }
         let next: number;
         if (nextCarriageReturn !== -1 && (end === -1 || nextCarriageReturn < end)) {
@@ -90,15 +80,24 @@ export function createSseDataParser(onData: (data: string) => void): SseDataPars
             afterCarriageReturn = true;
             next = length;
           } else {
-            next = text.charCodeAt(end + 1) === LINE_FEED ? end + 2 : end + 1;
+            next = chunk.charCodeAt(end + 1) === LINE_FEED ? end + 2 : end + 1;
           }
         } else if (end === -1) {
-          carry = text.slice(position);
+          // an unfinished line: kept in pieces and joined once it ends, so a line that arrives in many
+          // chunks (a large event) costs its length, not its length times its chunks
+          carry.push(position === 0 ? chunk : chunk.slice(position));
           return;
         } else {
           next = end + 1;
         }
-        line(text, position, end);
+        if (carry.length === 0) {
+          line(chunk, position, end);
+        } else {
+          carry.push(chunk.slice(position, end));
+          const whole = carry.join('');
+          carry = [];
+          line(whole, 0, whole.length);
+        }
         position = next;
       }
     },

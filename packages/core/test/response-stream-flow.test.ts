@@ -18,7 +18,7 @@ async function types(source: AsyncIterable<string>, idleTimeoutMs?: number): Pro
 }
 
 describe('the idle timeout', () => {
-  it('counts only silence: chunks that keep coming within it keep the stream alive past it', async () => {
+  it('counts only silence: events that keep coming within it keep the stream alive past it', async () => {
     async function* steady(): AsyncGenerator<string> {
       yield frame(responseEvents.created());
       for (let index = 0; index < 5; index += 1) {
@@ -100,5 +100,46 @@ describe('pacing the source', () => {
       'completed',
     ]);
     expect(events[1]?.type === 'output_text_delta' && events[1].delta.length).toBe(300 * 1024);
+  });
+});
+
+describe('what the idle timeout counts', () => {
+  it('fails a stream that sends only comments: keep-alive lines are not events (as upstream)', async () => {
+    async function* ticks(): AsyncGenerator<string> {
+      yield frame(responseEvents.created());
+      for (;;) {
+        await delay(20);
+        yield ': keep-alive\n\n';
+      }
+    }
+
+    const error = await types(ticks(), 100).catch((caught: unknown) => caught);
+
+    expect((error as Error).message).toBe(
+      'stream disconnected before completion: idle timeout waiting for SSE',
+    );
+  });
+
+  it('does not count the time a consumer holds a batch while the source waits for it', async () => {
+    async function* plenty(): AsyncGenerator<string> {
+      yield frame(responseEvents.created());
+      // far more than the 64 KiB the source may run ahead, so it is paused while the batch is held
+      for (let index = 0; index < 200; index += 1) {
+        yield frame(responseEvents.textDelta('x'.repeat(1000)));
+      }
+      yield frame(responseEvents.completed());
+    }
+    let deltas = 0;
+    let held = false;
+
+    for await (const batch of parseResponsesSseBatches(plenty(), { idleTimeoutMs: 100 })) {
+      if (!held) {
+        held = true;
+        await delay(250); // a slow consumer: longer than the timeout
+      }
+      deltas += batch.filter((event) => event.type === 'output_text_delta').length;
+    }
+
+    expect(deltas).toBe(200);
   });
 });

@@ -1,0 +1,80 @@
+// An error answer's body is read within bounds (src/request-loop.ts): a server that stalls in the middle of it
+// or sends without end gets its status reported with what came first, instead of a hang or all of it in memory.
+import { once } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createModelClient, InvalidRequestError, userMessage } from '@codex/core';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { loadProviderConfig, tomlString } from './helpers/provider-config.ts';
+
+const turn = { input: [userMessage('hello')] };
+
+async function serve(answer: (response: ServerResponse) => void): Promise<string> {
+  const sockets = new Set<Socket>();
+  const server = createServer((request, response) => {
+    request.resume();
+    answer(response);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  onTestFinished(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+}
+
+async function clientFor(url: string) {
+  const config = await loadProviderConfig(
+    `base_url = ${tomlString(url)}\nrequest_max_retries = 0\nstream_max_retries = 0\nstream_idle_timeout_ms = 200`,
+  );
+  return createModelClient({ config, env: {} });
+}
+
+describe('the body of an error answer', () => {
+  it('is cut after the idle timeout when the server stalls in it, and the 400 reported with what came', async () => {
+    const url = await serve((response) => {
+      response.writeHead(400, { 'content-type': 'application/json' });
+      response.write('{"error":{"message":"stall'); // and nothing more
+    });
+    const client = await clientFor(url);
+
+    const error = await client.runTurn(turn).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect((error as Error).message).toContain('{"error":{"message":"stall');
+  });
+
+  it('is read up to 1 MiB of a body without end, then the rest dropped', async () => {
+    const piece = Buffer.alloc(64 * 1024, 'a');
+    let written = 0;
+    let stopped = false;
+    const url = await serve((response) => {
+      response.writeHead(400, { 'content-type': 'text/plain' });
+      // an endless body: writes until the client goes away
+      const write = (): void => {
+        let more = true;
+        while (!stopped && more) {
+          more = response.write(piece);
+          written += piece.length;
+        }
+        if (!stopped) response.once('drain', write);
+      };
+      response.on('close', () => {
+        stopped = true;
+      });
+      write();
+    });
+    const client = await clientFor(url);
+
+    const error = await client.runTurn(turn).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect((error as Error).message).toMatch(/^a{1048576}$/); // the first MiB, whole
+    expect(written).toBeGreaterThan(1024 * 1024);
+  });
+});
