@@ -95,7 +95,11 @@ export interface ModelClient {
    */
   runTurn(
     request: TurnRequest,
-    handlers?: { onEvent?: (event: ResponseEvent) => void; signal?: AbortSignal },
+    handlers?: {
+      /** Each event as it arrives; a promise it returns holds the stream (and the socket) until it settles. */
+      onEvent?: (event: ResponseEvent) => unknown;
+      signal?: AbortSignal;
+    },
   ): Promise<TurnResult>;
   /** One request chain (transport retries and 401 recovery included), streamed as events. */
   stream(
@@ -244,7 +248,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
 
   async function runOnce(
     request: TurnRequest,
-    onEvent: ((event: ResponseEvent) => void) | undefined,
+    onEvent: ((event: ResponseEvent) => unknown) | undefined,
     signal: AbortSignal | undefined,
   ): Promise<TurnResult> {
     const items: OutputItem[] = [];
@@ -252,7 +256,9 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     let deltas = '';
     for await (const events of await openStream(request, signal)) {
       for (const event of events) {
-        onEvent?.(event);
+        const held = onEvent?.(event);
+        // backpressure: while a returned promise is pending, the batch generator is not pulled
+        if (isThenable(held)) await held;
         switch (event.type) {
           case 'output_text_delta':
             deltas += event.delta;
@@ -318,6 +324,14 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
       }
     },
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 function assistantText(item: OutputItem): string | undefined {

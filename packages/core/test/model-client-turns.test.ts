@@ -93,6 +93,47 @@ describe('the turn result', () => {
   });
 });
 
+describe('an onEvent that returns a promise', () => {
+  it('holds the stream until it settles: the next event comes only after, and all in order', async () => {
+    await using server = await startResponsesServer();
+    server.enqueue({
+      kind: 'sse',
+      events: [
+        responseEvents.created(),
+        responseEvents.textDelta('a'),
+        responseEvents.textDelta('b'),
+        responseEvents.textDelta('c'),
+        responseEvents.completed(),
+      ],
+    });
+    const client = createModelClient({
+      config: await loadProviderConfig(providerToml(server.url)),
+      env: {},
+    });
+    const seen: string[] = [];
+    let holding = false;
+    let overlapped = false;
+
+    await client.runTurn(turn, {
+      onEvent: (event) => {
+        if (holding) overlapped = true;
+        seen.push(event.type === 'output_text_delta' ? event.delta : event.type);
+        holding = true;
+        // settles on a later turn of the event loop, after anything already queued
+        return new Promise<void>((resolve) =>
+          setImmediate(() => {
+            holding = false;
+            resolve();
+          }),
+        );
+      },
+    });
+
+    expect(seen).toEqual(['created', 'a', 'b', 'c', 'completed']);
+    expect(overlapped).toBe(false);
+  });
+});
+
 describe('createModelClient stream', () => {
   it('yields each event of the request chain in order', async () => {
     await using server = await startResponsesServer();

@@ -36,8 +36,12 @@ interface PendingRequest {
 
 /** A JSON-RPC peer over newline-delimited JSON, in upstream's wire format (no `"jsonrpc"` member). */
 export interface JsonRpcConnection {
-  /** Sends a notification: `{"method", "params", "emittedAtMs"}`. */
-  notify(method: string, params: unknown): void;
+  /**
+   * Sends a notification: `{"method", "params", "emittedAtMs"}`. While the parent app is not reading (the
+   * output's buffer is full) it returns a promise that settles once the output drains or closes, so a
+   * producer such as a streaming turn can wait instead of queueing without bound; otherwise undefined.
+   */
+  notify(method: string, params: unknown): Promise<void> | undefined;
   /** Sends a server-to-client request and resolves with the client's result. */
   request(
     method: string,
@@ -104,6 +108,30 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
     }
   };
   const sendError = (id: RequestId | null, error: JsonRpcErrorBody): void => write({ error, id });
+  // one promise for every producer waiting on a full output; settles on drain, close or error
+  let drained: Promise<void> | undefined;
+  const whenDrained = (): Promise<void> | undefined => {
+    // a Writable tells whether its buffer is full; a plain stream-like object never holds a producer back
+    if (
+      !output.writable ||
+      (output as { writableNeedDrain?: boolean }).writableNeedDrain !== true
+    ) {
+      return undefined;
+    }
+    drained ??= new Promise<void>((resolve) => {
+      const settle = (): void => {
+        output.off('drain', settle);
+        output.off('close', settle);
+        output.off('error', settle);
+        drained = undefined;
+        resolve();
+      };
+      output.on('drain', settle);
+      output.on('close', settle);
+      output.on('error', settle);
+    });
+    return drained;
+  };
 
   const dispatchRequest = (id: RequestId, method: string, params: unknown): void =>
     track(
@@ -251,6 +279,7 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
   return {
     notify(method, params) {
       write({ method, params, emittedAtMs: now() });
+      return whenDrained();
     },
     request(method, params, { timeoutMs } = {}) {
       if (inputClosed) return Promise.reject(new ServerRequestCanceledError('channel closed'));

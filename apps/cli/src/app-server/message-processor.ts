@@ -18,11 +18,13 @@ export type TurnInputItem = {
 /** What the processor needs from a model client: one turn, with streamed events. */
 export type TurnRunner = (
   request: { model: string; input: TurnInputItem[]; sessionId: string },
-  onEvent: (event: { readonly type: string; readonly delta?: unknown }) => void,
+  /** A promise it returns holds the stream until it settles (the parent app is not reading). */
+  onEvent: (event: { readonly type: string; readonly delta?: unknown }) => void | Promise<void>,
 ) => Promise<{ readonly text: string }>;
 
 export interface MessageProcessorOptions {
-  readonly notify: (method: string, params: unknown) => void;
+  /** Sends a notification; a promise it returns settles when the output can take more (see JsonRpcConnection). */
+  readonly notify: (method: string, params: unknown) => void | Promise<void>;
   readonly authManager: AuthManager;
   readonly bridge: ExternalAuthBridge;
   /** Browser and device-code ChatGPT sign-ins (`account/login/start` chatgpt / chatgptDeviceCode). */

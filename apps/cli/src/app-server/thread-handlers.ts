@@ -112,7 +112,8 @@ export function createThreadHandlers(options: MessageProcessorOptions): {
           if (event.type !== 'output_text_delta' || typeof event.delta !== 'string') return;
           startItem();
           streamed += event.delta;
-          notify('item/agentMessage/delta', {
+          // while the parent app does not read, the turn waits rather than queue the stream in memory
+          return notify('item/agentMessage/delta', {
             threadId: thread.id,
             turnId,
             itemId,
