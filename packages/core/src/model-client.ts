@@ -34,6 +34,8 @@ import { parseResponsesSseBatches } from './response-stream.ts';
 import { backoffDelayMs } from './retry-policy.ts';
 
 const OPENAI_API_BASE_URL = 'https://api.openai.com/v1';
+/** The longest delay Node's timers take. */
+const MAX_TIMER_MS = 2_147_483_647;
 const CHATGPT_BASE_URL = 'https://chatgpt.com/backend-api/codex';
 
 /**
@@ -181,7 +183,8 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
   });
   const maxRequestRetries = requestMaxRetries(provider);
   const maxStreamRetries = streamMaxRetries(provider);
-  const idleTimeoutMs = streamIdleTimeoutMs(provider);
+  // Node's timers take at most 2^31-1 ms (~24.8 days) and fire after 1 ms beyond it; the config allows more
+  const idleTimeoutMs = Math.min(streamIdleTimeoutMs(provider), MAX_TIMER_MS);
   const store = isAzureProvider(provider);
 
   function buildHeaders(sessionId: string, authHeaders: Readonly<Record<string, string>>) {
@@ -258,7 +261,10 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
       for (const event of events) {
         const held = onEvent?.(event);
         // backpressure: while a returned promise is pending, the batch generator is not pulled
-        if (isThenable(held)) await held;
+        if (isThenable(held)) {
+          await untilSettledOrAborted(held, signal);
+          if (signal?.aborted) throw abortError(signal);
+        }
         switch (event.type) {
           case 'output_text_delta':
             deltas += event.delta;
@@ -325,6 +331,28 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     },
   };
 }
+
+/** Waits for `held`, or less: an abort ends the wait (the stream then ends with TurnAbortedError). */
+function untilSettledOrAborted(
+  held: PromiseLike<unknown>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (signal === undefined) return Promise.resolve(held).then(ignoreValue);
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    Promise.resolve(held).then(done, (error: unknown) => {
+      signal.removeEventListener('abort', done);
+      reject(error);
+    });
+  });
+}
+
+function ignoreValue(): void {}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (

@@ -142,19 +142,22 @@ export async function* parseResponsesSseBatches(
   // while the consumer holds a batch (the source may be paused for it). process.uptime() is monotonic and,
   // unlike the global `performance`, loads nothing (perf_hooks is 9 built-in modules).
   const nowMs = (): number => process.uptime() * 1000;
+  // Node's timers take at most 2^31-1 ms and fire after 1 ms beyond it
+  const idleLimitMs =
+    idleTimeoutMs === undefined ? undefined : Math.min(idleTimeoutMs, 2_147_483_647);
   let lastActivity = nowMs();
   let holding = false; // the consumer has a batch
   let timer: NodeJS.Timeout | undefined;
   const checkIdle = (): void => {
     if (holding) lastActivity = nowMs();
     const idleMs = nowMs() - lastActivity;
-    if (idleTimeoutMs !== undefined && idleMs < idleTimeoutMs) {
-      timer = setTimeout(checkIdle, idleTimeoutMs - idleMs);
+    if (idleLimitMs !== undefined && idleMs < idleLimitMs) {
+      timer = setTimeout(checkIdle, idleLimitMs - idleMs);
     } else {
       source.destroy(new StreamError('idle timeout waiting for SSE'));
     }
   };
-  if (idleTimeoutMs !== undefined) timer = setTimeout(checkIdle, idleTimeoutMs);
+  if (idleLimitMs !== undefined) timer = setTimeout(checkIdle, idleLimitMs);
   const onChunk = (chunk: Uint8Array | string): boolean => {
     if (completed || failure !== null) return true;
     const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);

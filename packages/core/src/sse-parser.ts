@@ -3,6 +3,16 @@ export interface SseDataParser {
   feed(text: string): void;
 }
 
+/**
+ * The most text one event may hold, in its lines and its data together: 128 MiB, far above any real event
+ * (a base64 image is a few MiB) and well below V8's string limit, so a stream that never ends a line fails
+ * with a message instead of exhausting the heap.
+ */
+export const MAX_EVENT_CHARS = 128 * 1024 * 1024;
+
+/** Pieces of an unfinished line joined into one string at a time, so many tiny writes cost little memory. */
+const PIECES_PER_JOIN = 1024;
+
 const LINE_FEED = 10;
 const COLON = 58;
 const SPACE = 32;
@@ -13,10 +23,16 @@ const SPACE = 32;
  * space after the colon is dropped, and a blank line ends an event (one without data is not reported).
  * The other fields (`event`, `id`, `retry`) are skipped: the Responses API names each event in its data.
  *
- * One pass over each chunk with `indexOf`; the only allocation per event is its data string.
+ * One pass over each chunk with `indexOf`; the only allocation per event is its data string. A line split
+ * over many chunks is joined once it ends. An event over `maxEventChars` makes `feed` throw.
  */
-export function createSseDataParser(onData: (data: string) => void): SseDataParser {
+export function createSseDataParser(
+  onData: (data: string) => void,
+  maxEventChars = MAX_EVENT_CHARS,
+): SseDataParser {
   let carry: string[] = []; // the pieces of an unfinished line (none holds a CR or LF)
+  let carryChars = 0;
+  let joinedPieces = 0; // carry[0, joinedPieces) are already joins of PIECES_PER_JOIN pieces
   let data: string | null = null; // the current event's data so far
   // Stryker disable next-line BooleanLiteral: the first chunk has no line before it, so skipping a leading LF there only skips a blank line that ends no event
   let afterCarriageReturn = false; // the previous chunk ended with CR: a leading LF belongs to it
@@ -55,7 +71,27 @@ export function createSseDataParser(onData: (data: string) => void): SseDataPars
     // Stryker disable next-line EqualityOperator: at valueStart === end the character is the line break, never a space
     if (valueStart < end && text.charCodeAt(valueStart) === SPACE) valueStart += 1;
     const value = text.slice(valueStart, end);
+    if ((data?.length ?? 0) + value.length > maxEventChars) tooLarge();
     data = data === null ? value : `${data}\n${value}`;
+  };
+
+  const tooLarge = (): never => {
+    carry = [];
+    data = null;
+    throw new Error(
+      `an event over ${maxEventChars / 1024 / 1024} MiB arrived; the stream was stopped`,
+    );
+  };
+
+  /** Keeps a piece of the unfinished line; every PIECES_PER_JOIN pieces become one string. */
+  const keep = (piece: string): void => {
+    carryChars += piece.length;
+    if (carryChars + (data?.length ?? 0) > maxEventChars) tooLarge();
+    carry.push(piece);
+    if (carry.length - joinedPieces >= PIECES_PER_JOIN) {
+      carry.push(carry.splice(joinedPieces).join(''));
+      joinedPieces = carry.length;
+    }
   };
 
   return {
@@ -85,7 +121,7 @@ export function createSseDataParser(onData: (data: string) => void): SseDataPars
         } else if (end === -1) {
           // an unfinished line: kept in pieces and joined once it ends, so a line that arrives in many
           // chunks (a large event) costs its length, not its length times its chunks
-          carry.push(position === 0 ? chunk : chunk.slice(position));
+          keep(position === 0 ? chunk : chunk.slice(position));
           return;
         } else {
           next = end + 1;
@@ -93,9 +129,11 @@ export function createSseDataParser(onData: (data: string) => void): SseDataPars
         if (carry.length === 0) {
           line(chunk, position, end);
         } else {
-          carry.push(chunk.slice(position, end));
+          keep(chunk.slice(position, end));
           const whole = carry.join('');
           carry = [];
+          carryChars = 0;
+          joinedPieces = 0;
           line(whole, 0, whole.length);
         }
         position = next;

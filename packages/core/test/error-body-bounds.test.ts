@@ -28,9 +28,9 @@ async function serve(answer: (response: ServerResponse) => void): Promise<string
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
 }
 
-async function clientFor(url: string) {
+async function clientFor(url: string, idleTimeoutMs = 200) {
   const config = await loadProviderConfig(
-    `base_url = ${tomlString(url)}\nrequest_max_retries = 0\nstream_max_retries = 0\nstream_idle_timeout_ms = 200`,
+    `base_url = ${tomlString(url)}\nrequest_max_retries = 0\nstream_max_retries = 0\nstream_idle_timeout_ms = ${idleTimeoutMs}`,
   );
   return createModelClient({ config, env: {} });
 }
@@ -76,5 +76,25 @@ describe('the body of an error answer', () => {
     expect(error).toBeInstanceOf(InvalidRequestError);
     expect((error as Error).message).toMatch(/^a{1048576}$/); // the first MiB, whole
     expect(written).toBeGreaterThan(1024 * 1024);
+  });
+
+  it('takes a stream_idle_timeout_ms beyond what Node timers hold as "very long", not as 1 ms', async () => {
+    const url = await serve((response) => {
+      response.writeHead(400, { 'content-type': 'application/json' });
+      response.write('{"error":{"message":"the whole ');
+      setTimeout(() => response.end('explanation"}}'), 50); // a body that trickles
+    });
+    const client = await clientFor(url, 3_000_000_000); // u64 in the config; Node's limit is 2^31-1 ms
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    onTestFinished(() => {
+      process.off('warning', onWarning);
+    });
+
+    const error = await client.runTurn(turn).catch((caught: unknown) => caught);
+
+    expect((error as Error).message).toContain('the whole explanation');
+    expect(warnings).not.toContain('TimeoutOverflowWarning');
   });
 });

@@ -25,3 +25,37 @@ describe('createSseDataParser edge cases', () => {
     expect(parse('data: a\ndata: b', '\n\n')).toEqual(['a\nb']);
   });
 });
+
+describe('large and endless events', () => {
+  it('joins a line split into thousands of one-character pieces exactly', () => {
+    const seen: string[] = [];
+    const parser = createSseDataParser((data) => seen.push(data));
+    const value = `${'é€'.repeat(2500)}!`;
+    for (const character of `data: ${value}`) parser.feed(character);
+    parser.feed('\n\n');
+
+    expect(seen).toEqual([value]);
+  });
+
+  it('stops an event that grows past the limit, in one line or in many data lines', () => {
+    const oneLine = createSseDataParser(() => undefined, 1000);
+    oneLine.feed('data: ');
+    expect(() => {
+      for (let index = 0; index < 20; index += 1) oneLine.feed('x'.repeat(100));
+    }).toThrow('an event over');
+
+    const manyLines = createSseDataParser(() => undefined, 1000);
+    expect(() => {
+      for (let index = 0; index < 20; index += 1) manyLines.feed(`data: ${'y'.repeat(100)}\n`);
+    }).toThrow('an event over');
+  });
+
+  it('delivers an event of exactly the limit', () => {
+    const seen: string[] = [];
+    const parser = createSseDataParser((data) => seen.push(data), 1000);
+    parser.feed(`data:${'z'.repeat(995)}`); // the line holds 1000 characters with its field name
+    parser.feed('\n\n');
+
+    expect(seen).toEqual(['z'.repeat(995)]);
+  });
+});
