@@ -321,7 +321,7 @@ describe('createJsonRpcConnection', () => {
     expect(peer.received[2]).toEqual({ id: 3, result: { method: 'after' } });
   });
 
-  it('stops reading input while the parent app does not read its output (backpressure)', async () => {
+  it('holds requests, then stops reading input, while the parent app does not read its output (backpressure)', async () => {
     const toServer = new PassThrough();
     const toClient = new PassThrough({ highWaterMark: 1024 });
     createJsonRpcConnection({
@@ -331,12 +331,14 @@ describe('createJsonRpcConnection', () => {
       onNotification: () => {},
       log: () => {},
     });
-    const total = 2000;
+    // requests of ~1 KiB: the server holds up to 1 MiB of them unanswered, then pauses its input
+    const total = 4000;
+    const pad = 'q'.repeat(1000);
     let written = 0;
     // one request per turn of the event loop, until a write fails while the server has paused its input
     while (written < total) {
       written += 1;
-      const accepted = toServer.write(`{"id":${written},"method":"m"}\n`);
+      const accepted = toServer.write(`{"id":${written},"method":"m","params":{"pad":"${pad}"}}\n`);
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (!accepted && toServer.isPaused()) break;
     }
@@ -355,6 +357,30 @@ describe('createJsonRpcConnection', () => {
       });
     });
     expect(ids.size).toBe(written);
+  });
+
+  it('sees the end of its input while the parent app is not reading its output, and answers what came before', async () => {
+    const toServer = new PassThrough();
+    const toClient = new PassThrough({ highWaterMark: 1024 });
+    const connection = createJsonRpcConnection({
+      input: toServer,
+      output: toClient,
+      onRequest: async () => ({ padding: 'p'.repeat(4096) }), // one answer fills the output
+      onNotification: () => {},
+      log: () => {},
+    });
+    toServer.write('{"id":1,"method":"m"}\n');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    toServer.end('{"id":2,"method":"m"}\n'); // sent while the output is full, then the parent closes stdin
+
+    await connection.closed;
+    await connection.idle();
+    const ids = (toClient.read() as Buffer)
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as Message).id);
+    expect(ids).toEqual([1, 2]);
   });
 
   it('turns a handler crash into -32603 and keeps serving', async () => {

@@ -71,6 +71,9 @@ function describeBody(body: unknown): string {
   }
 }
 
+/** Lines read from a parent that is not reading our output wait up to this many characters; then stdin pauses. */
+const HELD_INPUT_BYTES = 1024 * 1024;
+
 /** Starts reading `input` line by line and dispatching messages; writes answers to `output`. */
 export function createJsonRpcConnection(options: JsonRpcConnectionOptions): JsonRpcConnection {
   const { input, output, onRequest, onNotification, log, now = Date.now } = options;
@@ -89,10 +92,24 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
   let nextId = 0;
   let inputClosed = false;
 
-  // Backpressure: while stdout's buffer is full (the parent app stopped reading), stop reading stdin.
+  // Backpressure: while stdout's buffer is full (the parent app stopped reading), lines read from stdin wait
+  // (up to HELD_INPUT_BYTES, then stdin is paused); stdin is still read so that its end is seen.
   let reader: ReturnType<typeof readLines> | null = null;
+  let holding = false;
+  const held: string[] = [];
+  let heldBytes = 0;
+  let outputGone = false; // stdout failed (EPIPE) or closed: the parent is gone
+  const release = (): void => {
+    holding = false;
+    while (!holding && held.length > 0) {
+      const line = held.shift() as string;
+      heldBytes -= line.length;
+      handleLine(line);
+    }
+    if (!holding && reader?.paused) reader.resume();
+  };
   const write = (message: object): void => {
-    if (!output.writable) return;
+    if (outputGone || !output.writable) return;
     let text: string;
     try {
       text = JSON.stringify(message);
@@ -102,9 +119,9 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
       );
       return;
     }
-    if (!output.write(`${text}\n`) && reader !== null && !reader.paused && !inputClosed) {
-      reader.pause();
-      output.once('drain', () => reader?.resume());
+    if (!output.write(`${text}\n`) && !holding && !inputClosed) {
+      holding = true;
+      output.once('drain', release);
     }
   };
   const sendError = (id: RequestId | null, error: JsonRpcErrorBody): void => write({ error, id });
@@ -250,11 +267,38 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
     });
   };
 
+  let resolveClosed: () => void = () => undefined;
+  const closeChannel = (): void => {
+    if (inputClosed) return;
+    inputClosed = true;
+    for (const [id, entry] of pending) {
+      pending.delete(id);
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.reject(new ServerRequestCanceledError('channel closed'));
+    }
+    resolveClosed();
+  };
+  // a parent whose end of stdout is gone cannot read answers: the channel ends as when stdin closes
+  const onOutputGone = (): void => {
+    outputGone = true;
+    closeChannel();
+  };
+  output.on('error', onOutputGone);
+  output.on('close', onOutputGone);
   const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
     reader = readLines(
       input,
       {
-        onLine: handleLine,
+        onLine: (line) => {
+          if (!holding) {
+            handleLine(line);
+            return;
+          }
+          held.push(line);
+          heldBytes += line.length;
+          if (heldBytes > HELD_INPUT_BYTES && reader !== null && !reader.paused) reader.pause();
+        },
         onOverlong: (bytes) => {
           log(`dropped a ${bytes}-byte line: longer than ${maxLineBytes} bytes`);
           sendError(null, {
@@ -263,13 +307,10 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
           });
         },
         onClose: () => {
-          inputClosed = true;
-          for (const [id, entry] of pending) {
-            pending.delete(id);
-            if (entry.timer) clearTimeout(entry.timer);
-            entry.reject(new ServerRequestCanceledError('channel closed'));
-          }
-          resolve();
+          // what the parent sent before closing is still handled, even while its output waits
+          while (held.length > 0) handleLine(held.shift() as string);
+          heldBytes = 0;
+          closeChannel();
         },
       },
       maxLineBytes,

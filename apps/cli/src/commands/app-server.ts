@@ -84,8 +84,13 @@ export async function runAppServer(argv: readonly string[], io: CliIo): Promise<
     io.signal === undefined ? lifetime.signal : AbortSignal.any([io.signal, lifetime.signal]);
 
   let processor: MessageProcessor | null = null;
-  // EPIPE when the parent app goes away must not crash the server mid-turn
-  io.stdout.on('error', (error: Error) => log(`stdout: ${error.message}`));
+  // EPIPE when the parent app goes away must not crash the server mid-turn; the connection then ends the
+  // channel (as when stdin closes), and the error is logged once, not once per write that follows
+  let stdoutFailed = false;
+  io.stdout.on('error', (error: Error) => {
+    if (!stdoutFailed) log(`stdout: ${error.message}`);
+    stdoutFailed = true;
+  });
   const connection = createJsonRpcConnection({
     input: io.stdin,
     output: io.stdout,
@@ -150,5 +155,26 @@ export async function runAppServer(argv: readonly string[], io: CliIo): Promise<
   // requests read before the input closed still get their answers; what waits on the network stopped with `signal`
   await connection.idle();
   authManager.clearExternalAuth();
+  if (stdoutFailed || !(await outputDrained(io.stdout))) {
+    // Node keeps a process alive while a write to stdout is pending and cannot close stdout: a parent that
+    // closed stdin (or its end of stdout) and reads no more would wait for this exit forever
+    process.exit(0);
+  }
   return 0;
+}
+
+/** How long a parent that closed our stdin has to read what is left of our output. */
+const OUTPUT_GRACE_MS = 2000;
+
+/** Whether the output has drained, waiting at most OUTPUT_GRACE_MS for a parent still reading it. */
+function outputDrained(output: CliIo['stdout']): Promise<boolean> {
+  const stream = output as NodeJS.WritableStream & { writableNeedDrain?: boolean };
+  if (stream.writableNeedDrain !== true) return Promise.resolve(true);
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), OUTPUT_GRACE_MS);
+    stream.once('drain', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
