@@ -22,8 +22,9 @@ export interface ResponseBody {
   resume(): void;
   /**
    * The body as UTF-8 text (error answers are read this way). Never rejects: with `maxBytes` the body is cut
-   * there, with `idleTimeoutMs` it is cut after that long without data, and a transport error cuts it too; the
-   * text is then what arrived before, and the rest of the response is dropped with its connection.
+   * there, with `idleTimeoutMs` after that long without data, and a transport error cuts it too; the text is
+   * then what arrived before, less the word the cut went through (it may be part of a secret), and the rest of
+   * the response is dropped with its connection.
    */
   text(limits?: TextLimits): Promise<string>;
   /** Stops the response: the connection is aborted and `listen` rejects with `error`. */
@@ -80,6 +81,9 @@ function abortReason(signal: AbortSignal): Error {
 }
 
 const ignore = (): void => undefined;
+
+/** The characters a token is made of, at the end of a text (see `text()`'s cut). */
+const PARTIAL_WORD_AT_END = /[\w.~+/=-]+$/;
 
 /** The body of one response, fed by the dispatch handler below. */
 class StreamedBody implements ResponseBody {
@@ -184,13 +188,16 @@ class StreamedBody implements ResponseBody {
     let size = 0;
     return new Promise<string>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
-      const finish = (): void => {
+      // a body that did not end (cut at the limit, after a silence, by a transport error) loses its last word:
+      // it may be a secret cut in two, which no redaction can recognise any more
+      const finish = (complete: boolean): void => {
         clearTimeout(timer);
-        resolve(Buffer.concat(chunks).toString('utf8'));
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve(complete ? text : text.replace(PARTIAL_WORD_AT_END, ''));
       };
       const cut = (why: string): void => {
         this.destroy(new Error(why));
-        finish();
+        finish(false);
       };
       if (idleTimeoutMs !== undefined) {
         timer = setTimeout(() => cut('response body idle'), idleTimeoutMs);
@@ -207,7 +214,10 @@ class StreamedBody implements ResponseBody {
         size = maxBytes;
         cut('response body over its limit');
         return false;
-      }).then(finish, finish);
+      }).then(
+        () => finish(true),
+        () => finish(false),
+      );
     });
   }
 
