@@ -4,11 +4,10 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { makeTempDir, responseEvents, toSseFrame } from '@codex/test-support';
+import { makeTempDir, responseEvents, startRawHttpServer, toSseFrame } from '@codex/test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { bin, providerConfig } from './helpers/codex-e2e.ts';
 
@@ -17,7 +16,6 @@ const STUCK_MS = 500; // how long the model server must wait on a full socket to
 
 /** A model server streaming DELTAS deltas; reports when it is held back and when it got everything out. */
 async function startFloodServer() {
-  const sockets = new Set<Socket>();
   let finished = false;
   let onAllSent: () => void = () => undefined;
   const allSent = new Promise<void>((resolve) => {
@@ -43,22 +41,11 @@ async function startFloodServer() {
     finished = true;
     onAllSent();
   };
-  const server = createServer((request, response) => {
-    request.resume();
+  const server = await startRawHttpServer((_request, response) => {
     void send(response);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  onTestFinished(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/v1`, stuck, allSent, finished: () => finished };
+  onTestFinished(() => server.close());
+  return { url: `${server.origin}/v1`, stuck, allSent, finished: () => finished };
 }
 
 type Message = { id?: number; method?: string; params?: Record<string, unknown>; result?: unknown };
@@ -129,7 +116,7 @@ describe('codex app-server and a parent app that stops reading', () => {
     const done = await app.turnCompleted;
 
     expect(finishedWhileUnread).toBe(false);
-    expect((done.params?.['turn'] as { status?: string }).status).toBe('completed');
+    expect((done.params?.['turn'] as { status?: string } | undefined)?.status).toBe('completed');
     expect(app.counts.deltas).toBe(DELTAS);
   }, 60_000);
 

@@ -30,12 +30,10 @@ import {
 } from './request-builder.ts';
 import { type RetryNotice, sendWithRecovery, waitBeforeRetry } from './request-loop.ts';
 import type { OutputItem, ResponseEvent, TokenUsage } from './response-events.ts';
-import { parseResponsesSseBatches } from './response-stream.ts';
+import { MAX_TIMER_MS, parseResponsesSseBatches } from './response-stream.ts';
 import { backoffDelayMs } from './retry-policy.ts';
 
 const OPENAI_API_BASE_URL = 'https://api.openai.com/v1';
-/** The longest delay Node's timers take. */
-const MAX_TIMER_MS = 2_147_483_647;
 const CHATGPT_BASE_URL = 'https://chatgpt.com/backend-api/codex';
 
 /**
@@ -183,7 +181,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
   });
   const maxRequestRetries = requestMaxRetries(provider);
   const maxStreamRetries = streamMaxRetries(provider);
-  // Node's timers take at most 2^31-1 ms (~24.8 days) and fire after 1 ms beyond it; the config allows more
+  // the config allows more than Node's timers take (its error bodies and the stream use timers)
   const idleTimeoutMs = Math.min(streamIdleTimeoutMs(provider), MAX_TIMER_MS);
   const store = isAzureProvider(provider);
 

@@ -28,6 +28,9 @@ export interface ChunkSource {
   dump?(): Promise<void>;
 }
 
+/** The longest delay Node's timers take (~24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** How long a body may take to end after `response.completed` before it is destroyed. */
 const BODY_END_WAIT_MS = 1000;
 

@@ -1,31 +1,17 @@
 // An error answer's body is read within bounds (src/request-loop.ts): a server that stalls in the middle of it
 // or sends without end gets its status reported with what came first, instead of a hang or all of it in memory.
-import { once } from 'node:events';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { createModelClient, InvalidRequestError, userMessage } from '@codex/core';
+import { startRawHttpServer } from '@codex/test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadProviderConfig, tomlString } from './helpers/provider-config.ts';
 
 const turn = { input: [userMessage('hello')] };
 
 async function serve(answer: (response: ServerResponse) => void): Promise<string> {
-  const sockets = new Set<Socket>();
-  const server = createServer((request, response) => {
-    request.resume();
-    answer(response);
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  onTestFinished(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  const server = await startRawHttpServer((_request, response) => answer(response));
+  onTestFinished(() => server.close());
+  return `${server.origin}/v1`;
 }
 
 async function clientFor(url: string, idleTimeoutMs = 200) {

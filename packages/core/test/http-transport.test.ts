@@ -1,13 +1,12 @@
 // The request path's HTTP layer (src/http-transport.ts) against a real node:http server on 127.0.0.1:
 // chunks before and after listen(), backpressure, a listener that throws, aborts, text() and dump().
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { startRawHttpServer } from '@codex/test-support';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { post } from '../src/http-transport.ts';
 
-type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+type Handler = Parameters<typeof startRawHttpServer>[0];
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -15,28 +14,17 @@ afterEach(async () => {
 });
 
 async function serve(handler: Handler) {
-  const sockets = new Set<Socket>();
-  let connections = 0;
-  const server = createServer(handler);
-  server.on('connection', (socket) => {
-    connections += 1;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  const server = await startRawHttpServer(handler);
   const dispatcher = new Agent();
   cleanups.push(async () => {
-    for (const socket of sockets) socket.destroy();
+    await server.close();
     await dispatcher.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/v1/responses`,
+    url: `${server.origin}/v1/responses`,
     dispatcher,
-    connections: () => connections,
-    sockets,
+    connections: server.connections,
+    sockets: server.sockets,
   };
 }
 

@@ -13,6 +13,7 @@ export {
   startLoginIssuer,
 } from './login-issuer.ts';
 export { type BrowserVisit, playBrowser } from './play-browser.ts';
+export { type RawHttpServer, startRawHttpServer } from './raw-http-server.ts';
 export {
   completedEvents,
   completedReply,
