@@ -82,8 +82,24 @@ function abortReason(signal: AbortSignal): Error {
 
 const ignore = (): void => undefined;
 
-/** The characters a token is made of, at the end of a text (see `text()`'s cut). */
-const PARTIAL_WORD_AT_END = /[\w.~+/=-]+$/;
+/** Punctuation a secret is written with, plain or escaped (`\u0073`, `%73`), besides letters and digits. */
+const WORD_PUNCTUATION = new Set(['_', '.', '~', '+', '/', '=', '-', '\\', '%']);
+
+/**
+ * `text` without the run of characters a secret may be written with at its end. A scan from the end: a regex
+ * anchored at `$` would try every start of a long run, in time that grows with its square.
+ */
+function withoutLastWord(text: string): string {
+  let end = text.length;
+  while (end > 0) {
+    const character = text.charAt(end - 1);
+    const code = character.charCodeAt(0) | 0x20; // ASCII letters folded to lower case
+    const alphanumeric = (code >= 0x61 && code <= 0x7a) || (character >= '0' && character <= '9');
+    if (!alphanumeric && !WORD_PUNCTUATION.has(character)) break;
+    end -= 1;
+  }
+  return text.slice(0, end);
+}
 
 /** The body of one response, fed by the dispatch handler below. */
 class StreamedBody implements ResponseBody {
@@ -193,7 +209,7 @@ class StreamedBody implements ResponseBody {
       const finish = (complete: boolean): void => {
         clearTimeout(timer);
         const text = Buffer.concat(chunks).toString('utf8');
-        resolve(complete ? text : text.replace(PARTIAL_WORD_AT_END, ''));
+        resolve(complete ? text : withoutLastWord(text));
       };
       const cut = (why: string): void => {
         this.destroy(new Error(why));
@@ -205,7 +221,8 @@ class StreamedBody implements ResponseBody {
       this.listen((chunk) => {
         timer?.refresh();
         const room = maxBytes - size;
-        if (chunk.length < room) {
+        if (chunk.length <= room) {
+          // a body of exactly maxBytes that then ends is whole; only a byte more cuts it
           chunks.push(chunk);
           size += chunk.length;
           return true;

@@ -4,11 +4,14 @@ export interface SseDataParser {
 }
 
 /**
- * The most text one event may hold, in its lines and its data together: 128 MiB, far above any real event
+ * The most data one event may hold, with its line breaks: 128 MiB, far above any real event
  * (a base64 image is a few MiB) and well below V8's string limit, so a stream that never ends a line fails
  * with a message instead of exhausting the heap.
  */
 export const MAX_EVENT_CHARS = 128 * 1024 * 1024;
+
+/** Characters a line may hold besides its data (`data: `), for the cap on an unfinished line. */
+const LINE_PREFIX_ALLOWANCE = 16;
 
 /** Pieces of an unfinished line joined into one string at a time, so many tiny writes cost little memory. */
 const PIECES_PER_JOIN = 1024;
@@ -33,15 +36,21 @@ export function createSseDataParser(
   let carry: string[] = []; // the pieces of an unfinished line (none holds a CR or LF)
   let carryChars = 0;
   let joinedPieces = 0; // carry[0, joinedPieces) are already joins of PIECES_PER_JOIN pieces
-  let data: string | null = null; // the current event's data so far
+  let data: string | null = null; // the current event's first data line
+  let moreData: string[] | null = null; // its further data lines, joined PIECES_PER_JOIN at a time
+  let joinedLines = 0; // moreData[0, joinedLines) are already joins
+  let dataChars = 0; // the event's data so far, with its line breaks
   // Stryker disable next-line BooleanLiteral: the first chunk has no line before it, so skipping a leading LF there only skips a blank line that ends no event
   let afterCarriageReturn = false; // the previous chunk ended with CR: a leading LF belongs to it
 
   const line = (text: string, start: number, end: number): void => {
     if (start === end) {
       if (data !== null) {
-        const complete = data;
+        const complete = moreData === null ? data : `${data}\n${moreData.join('\n')}`;
         data = null;
+        moreData = null;
+        joinedLines = 0;
+        dataChars = 0;
         onData(complete);
       }
       return;
@@ -71,13 +80,26 @@ export function createSseDataParser(
     // Stryker disable next-line EqualityOperator: at valueStart === end the character is the line break, never a space
     if (valueStart < end && text.charCodeAt(valueStart) === SPACE) valueStart += 1;
     const value = text.slice(valueStart, end);
-    if ((data?.length ?? 0) + value.length > maxEventChars) tooLarge();
-    data = data === null ? value : `${data}\n${value}`;
+    dataChars += data === null ? value.length : value.length + 1;
+    if (dataChars > maxEventChars) tooLarge();
+    if (data === null) {
+      data = value;
+      return;
+    }
+    // each further line kept apart (a chain of `a + b` would cost ~32 bytes a line: an endless run of empty
+    // `data` lines would exhaust the heap long before the cap), and joined a thousand at a time
+    moreData ??= [];
+    moreData.push(value);
+    if (moreData.length - joinedLines >= PIECES_PER_JOIN) {
+      moreData.push(moreData.splice(joinedLines).join('\n'));
+      joinedLines = moreData.length;
+    }
   };
 
   const tooLarge = (): never => {
     carry = [];
     data = null;
+    moreData = null;
     throw new Error(
       `an event over ${maxEventChars / 1024 / 1024} MiB arrived; the stream was stopped`,
     );
@@ -86,7 +108,8 @@ export function createSseDataParser(
   /** Keeps a piece of the unfinished line; every PIECES_PER_JOIN pieces become one string. */
   const keep = (piece: string): void => {
     carryChars += piece.length;
-    if (carryChars + (data?.length ?? 0) > maxEventChars) tooLarge();
+    // the line still holds its field name (`data: `), so it may be that much longer than the data
+    if (carryChars + dataChars > maxEventChars + LINE_PREFIX_ALLOWANCE) tooLarge();
     carry.push(piece);
     if (carry.length - joinedPieces >= PIECES_PER_JOIN) {
       carry.push(carry.splice(joinedPieces).join(''));

@@ -107,4 +107,33 @@ describe('the body of an error answer', () => {
 
     expect(error.message).not.toContain(secret.slice(0, 8));
   });
+
+  it('keeps a body of exactly 1 MiB that ends there whole, last word included', async () => {
+    const body = `${'ab '.repeat(400_000)}`.slice(0, 1024 * 1024 - 9) + ' LASTWORD';
+    const url = await serve((response) => {
+      response.writeHead(400, { 'content-length': String(Buffer.byteLength(body)) });
+      response.end(body);
+    });
+    const client = await clientFor(url);
+
+    const error = (await client.runTurn(turn).catch((caught: unknown) => caught)) as Error;
+
+    expect(error.message.endsWith(' LASTWORD')).toBe(true);
+  });
+
+  it.each([
+    ['JSON-escaped', '\\u0073\\u006b\\u002d\\u006c\\u0069\\u0076\\u0065'],
+    ['percent-encoded', '%73%6b%2d%6c%69%76%65'],
+    ['plain, after a long run of token characters', `${'t'.repeat(200_000)}sk-live`],
+  ])('drops a %s word a silence cut, whole', async (_name, tail) => {
+    const url = await serve((response) => {
+      response.writeHead(400, { 'content-type': 'text/plain' });
+      response.write(`bad request: ${tail}`); // and then nothing
+    });
+    const client = await clientFor(url);
+
+    const error = (await client.runTurn(turn).catch((caught: unknown) => caught)) as Error;
+
+    expect(error.message).toBe('bad request: ');
+  });
 });

@@ -59,3 +59,30 @@ describe('large and endless events', () => {
     expect(seen).toEqual(['z'.repeat(995)]);
   });
 });
+
+describe('many data lines in one event', () => {
+  it('joins thousands of data lines with line breaks, exactly', () => {
+    const seen: string[] = [];
+    const parser = createSseDataParser((data) => seen.push(data));
+    const lines = Array.from({ length: 3000 }, (_, index) => `L${index}`);
+    parser.feed(lines.map((line) => `data: ${line}\n`).join(''));
+    parser.feed('\n');
+
+    expect(seen).toEqual([lines.join('\n')]);
+  });
+
+  it('counts the line breaks of empty data lines toward the limit', () => {
+    const parser = createSseDataParser(() => undefined, 1000);
+
+    expect(() => parser.feed('data\n'.repeat(2000))).toThrow('an event over');
+  });
+
+  it('takes data of exactly the limit although its line is longer by the field name', () => {
+    const seen: string[] = [];
+    const parser = createSseDataParser((data) => seen.push(data), 1000);
+    for (const piece of ['data: ', 'z'.repeat(500), 'z'.repeat(500)]) parser.feed(piece);
+    parser.feed('\n\n');
+
+    expect(seen).toEqual(['z'.repeat(1000)]);
+  });
+});
