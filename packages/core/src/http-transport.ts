@@ -168,13 +168,19 @@ class StreamedBody implements ResponseBody {
     }
   }
 
-  /** Hands queued chunks over until the listener asks to stop. */
+  /** Hands queued chunks over until the listener asks to stop (an index, not shift(): a queue of many tiny
+   * chunks would cost its length squared). */
   #drain(): void {
-    while (this.#queue.length > 0 && !this.#stopped && !this.#settled) {
-      const chunk = this.#queue.shift() as Uint8Array;
+    const queue = this.#queue;
+    let next = 0;
+    while (next < queue.length && !this.#stopped && !this.#settled) {
+      const chunk = queue[next] as Uint8Array;
+      next += 1;
       this.#queuedBytes -= chunk.length;
       this.#deliver(chunk);
     }
+    // what the listener did not take yet stays queued, in order (a fail() meanwhile replaced the queue)
+    if (this.#queue === queue) this.#queue = next === queue.length ? [] : queue.slice(next);
     if (!this.#stopped && !this.#settled && this.#controller.paused) this.#controller.resume();
     this.#finishIfDrained();
   }
