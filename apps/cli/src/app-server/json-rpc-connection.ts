@@ -96,16 +96,23 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
   // (up to HELD_INPUT_BYTES, then stdin is paused); stdin is still read so that its end is seen.
   let reader: ReturnType<typeof readLines> | null = null;
   let holding = false;
-  const held: string[] = [];
+  let held: string[] = [];
   let heldBytes = 0;
   let outputGone = false; // stdout failed (EPIPE) or closed: the parent is gone
   const release = (): void => {
     holding = false;
-    while (!holding && held.length > 0) {
-      const line = held.shift() as string;
+    // by index, not shift(): many short lines would cost their count squared
+    const lines = held;
+    held = [];
+    let next = 0;
+    while (!holding && next < lines.length) {
+      const line = lines[next] as string;
+      next += 1;
       heldBytes -= line.length;
       handleLine(line);
     }
+    // a write that filled the output again holds the rest, ahead of anything read since
+    if (next < lines.length) held = [...lines.slice(next), ...held];
     if (!holding && reader?.paused) reader.resume();
   };
   const write = (message: object): void => {
@@ -308,7 +315,9 @@ export function createJsonRpcConnection(options: JsonRpcConnectionOptions): Json
         },
         onClose: () => {
           // what the parent sent before closing is still handled, even while its output waits
-          while (held.length > 0) handleLine(held.shift() as string);
+          const lines = held;
+          held = [];
+          for (const line of lines) handleLine(line);
           heldBytes = 0;
           closeChannel();
         },
