@@ -5,7 +5,10 @@ import { createSseDataParser } from './sse-parser.ts';
 
 /** Options for {@link parseResponsesSse}. */
 export interface ParseResponsesSseOptions {
-  /** Fail with `idle timeout waiting for SSE` when no chunk arrives for this long. */
+  /**
+   * Fail with `idle timeout waiting for SSE` when no event arrives for this long, in ms (comments do not count
+   * as events; the time a consumer holds a batch does not count as silence).
+   */
   readonly idleTimeoutMs?: number;
   /** When it fires, a source error is reported as {@link TurnAbortedError}. */
   readonly signal?: AbortSignal;
